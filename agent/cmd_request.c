@@ -1,0 +1,12 @@
+#include <stdio.h>
+
+#include "cli.h"
+
+int ev_cmd_request(const struct ev_cli_globals *g, int argc, char **argv)
+{
+	(void)g;
+	(void)argc;
+	(void)argv;
+	fprintf(stderr, "evident: request: not built yet\n");
+	return EV_EXIT_USAGE;
+}

@@ -1,0 +1,87 @@
+/* evident: evidence collection agent for AWS accounts. */
+#include <stdio.h>
+#include <string.h>
+
+#include <curl/curl.h>
+
+#include "cli.h"
+#include "log.h"
+
+struct command {
+	const char *name;
+	const char *summary;
+	int (*run)(const struct ev_cli_globals *g, int argc, char **argv);
+};
+
+static const struct command commands[] = {
+	{"request", "make one signed AWS API call and print the response",
+	 ev_cmd_request},
+	{"sign", "sign a raw HTTP request read from stdin (SigV4)", ev_cmd_sign},
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: evident [--config FILE] [--profile NAME] "
+		     "[--verbose|--quiet] COMMAND [ARGS]\n"
+		     "       evident --version\n\ncommands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(out, "  %-10s %s\n", commands[i].name,
+			commands[i].summary);
+	fprintf(out, "\n'evident COMMAND --help' describes a command.\n");
+}
+
+int main(int argc, char **argv)
+{
+	struct ev_cli_globals g = {0};
+	int i = 1;
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		const char *a = argv[i];
+		if (strcmp(a, "--version") == 0) {
+			printf("evident %s\n", EV_VERSION);
+			return EV_EXIT_OK;
+		} else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+			usage(stdout);
+			return EV_EXIT_OK;
+		} else if (strcmp(a, "--verbose") == 0 || strcmp(a, "-v") == 0) {
+			g.verbosity++;
+		} else if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0) {
+			g.verbosity = -1;
+		} else if ((strcmp(a, "--config") == 0 ||
+			    strcmp(a, "--profile") == 0) &&
+			   i + 1 < argc) {
+			if (a[2] == 'c')
+				g.config_path = argv[++i];
+			else
+				g.profile = argv[++i];
+		} else {
+			fprintf(stderr, "evident: unknown option '%s'\n", a);
+			usage(stderr);
+			return EV_EXIT_USAGE;
+		}
+	}
+	if (i >= argc) {
+		usage(stderr);
+		return EV_EXIT_USAGE;
+	}
+
+	enum ev_log_level level = g.verbosity < 0    ? EV_LOG_ERROR
+				  : g.verbosity == 0 ? EV_LOG_WARN
+				  : g.verbosity == 1 ? EV_LOG_DEBUG
+						     : EV_LOG_TRACE;
+	ev_log_configure(level, EV_LOG_FORMAT_TEXT);
+
+	for (size_t c = 0; c < sizeof(commands) / sizeof(commands[0]); c++) {
+		if (strcmp(argv[i], commands[c].name) == 0) {
+			if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+				fprintf(stderr, "evident: libcurl failed to start\n");
+				return EV_EXIT_INCOMPLETE;
+			}
+			int rc = commands[c].run(&g, argc - i, argv + i);
+			curl_global_cleanup();
+			return rc;
+		}
+	}
+	fprintf(stderr, "evident: unknown command '%s'\n", argv[i]);
+	usage(stderr);
+	return EV_EXIT_USAGE;
+}

@@ -1,0 +1,114 @@
+/* AWS Signature Version 4 (header signing), pure: request in, headers out.
+ *
+ * No clock and no I/O: the caller passes the signing time. Derived signing
+ * keys are cached in a caller-owned struct ev_sigv4_cache keyed by (date,
+ * region, service, access key id); the cache is thread-safe and wipes every
+ * key it drops. Secrets given in struct ev_sigv4_credentials are views and are
+ * never copied anywhere but into wiped stack or cache memory. */
+#ifndef EV_SIGV4_H
+#define EV_SIGV4_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "buf.h"
+#include "digest.h"
+#include "err.h"
+
+#define EV_SIGV4_UNSIGNED_PAYLOAD "UNSIGNED-PAYLOAD"
+#define EV_SIGV4_CACHE_SLOTS 16
+
+/* A header as sent: views, never freed by the signer. */
+struct ev_sigv4_header {
+	const char *name;
+	const char *value;
+};
+
+struct ev_sigv4_credentials {
+	const char *access_key_id;
+	const char *secret_access_key; /* secret */
+	const char *session_token;     /* secret; NULL or "" when none */
+};
+
+struct ev_sigv4_request {
+	const char *method;     /* "GET", "POST", ... */
+	const char *path;       /* as on the request line, before '?' */
+	const char *query;      /* after '?', without it; NULL or "" if none */
+	const struct ev_sigv4_header *headers; /* must include Host */
+	size_t n_headers;
+	const void *body;       /* hashed when payload_hash is NULL */
+	size_t body_len;
+	const char *payload_hash; /* hex, or EV_SIGV4_UNSIGNED_PAYLOAD; NULL:
+				     SHA-256 of body */
+};
+
+struct ev_sigv4_params {
+	const char *region;
+	const char *service;
+	time_t time;            /* used unless the request has X-Amz-Date */
+	bool s3_paths;          /* S3: no normalisation, encode once */
+	bool no_normalize_path; /* keep dot segments and repeated slashes */
+	bool content_sha256_header; /* add and sign x-amz-content-sha256
+				       (implied by s3_paths) */
+	bool unsigned_session_token; /* add the token after signing */
+};
+
+#define EV_SIGV4_MAX_ADDED 4
+
+/* What signing produced. Owned by the caller: init with
+ * ev_sigv4_result_init, release with ev_sigv4_result_cleanup. The added
+ * headers are the ones to send in addition to the request's own: X-Amz-Date
+ * (unless present), X-Amz-Security-Token (unless present),
+ * x-amz-content-sha256 (when asked), Authorization; in that order. */
+struct ev_sigv4_result {
+	struct ev_buf canonical_request;
+	struct ev_buf string_to_sign;
+	struct ev_buf authorization; /* the Authorization header value */
+	char signature[EV_SHA256_HEX_LEN + 1];
+	char amz_date[17];
+	char payload_hash[EV_SHA256_HEX_LEN + 1]; /* or UNSIGNED-PAYLOAD */
+	struct ev_sigv4_header added[EV_SIGV4_MAX_ADDED]; /* views into this */
+	size_t n_added;
+	char *token_copy; /* secret backing store for the token header */
+};
+
+struct ev_sigv4_cache_slot {
+	char date[9];
+	char region[32];
+	char service[32];
+	char key_id[129];
+	unsigned char key[EV_SHA256_LEN]; /* secret */
+	bool used;
+	unsigned long long stamp;
+};
+
+struct ev_sigv4_cache {
+	pthread_mutex_t lock;
+	struct ev_sigv4_cache_slot slots[EV_SIGV4_CACHE_SLOTS];
+	unsigned long long clock;
+	unsigned long long hits, misses;
+};
+
+void ev_sigv4_cache_init(struct ev_sigv4_cache *c);
+/* Wipes every cached key. Safe on a zeroed struct that was never init'd
+ * only if it was zero-initialised. */
+void ev_sigv4_cache_cleanup(struct ev_sigv4_cache *c);
+
+void ev_sigv4_result_init(struct ev_sigv4_result *r);
+/* Frees the buffers and wipes the token copy and the signature. */
+void ev_sigv4_result_cleanup(struct ev_sigv4_result *r);
+
+/* Signs req. cache may be NULL (no caching). On failure r holds no partial
+ * signature. Errors: EV_E_INVALID (no Host, bad date, too many headers, a
+ * header or path the signer refuses), EV_E_LIMIT, EV_E_NOMEM,
+ * EV_E_INTERNAL. */
+enum ev_err ev_sigv4_sign(const struct ev_sigv4_request *req,
+			  const struct ev_sigv4_params *params,
+			  const struct ev_sigv4_credentials *creds,
+			  struct ev_sigv4_cache *cache,
+			  struct ev_sigv4_result *r, struct ev_error *err)
+	EV_MUST_CHECK;
+
+#endif
