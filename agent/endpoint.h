@@ -41,7 +41,8 @@ struct ev_service_info {
 	const char *env_id;        /* AWS_ENDPOINT_URL_<env_id> */
 	enum ev_protocol protocol;
 	const char *api_version;   /* query/ec2 Version=, NULL otherwise */
-	const char *target_prefix; /* json 1.1 X-Amz-Target prefix */
+	const char *target_prefix; /* json 1.1 X-Amz-Target prefix, without the
+				      '.' that joins it to the action */
 	bool global;               /* one endpoint per partition (IAM, Orgs) */
 };
 
@@ -65,15 +66,34 @@ struct ev_endpoint {
 	bool overridden;         /* from an override: S3 uses path style */
 };
 
-/* Resolves where service is reached when working in region. Errors:
- * EV_E_CONFIG (unknown partition for the region, malformed override URL). */
+/* Resolves where service is reached when working in region: the regional
+ * host, or the partition's global one for IAM and Organizations (and for
+ * STS when ov->sts_global is set and the region is one of the 15 the SDKs'
+ * "legacy" setting sends to sts.amazonaws.com). An override (the service's
+ * own beats `all`; ov may be NULL) replaces scheme, host, port and base path
+ * but never the signing region. With an override, a region that fits no
+ * partition is still accepted if it is a plain name ([a-z0-9-]) and is used
+ * as the signing region, so local endpoints may use their own names.
+ * out is caller storage, fully written on success. Errors: EV_E_CONFIG
+ * (region fits no partition, malformed override URL; the message names
+ * the setting). */
 enum ev_err ev_endpoint_resolve(enum ev_service svc, const char *region,
 				const struct ev_endpoint_overrides *ov,
 				struct ev_endpoint *out, struct ev_error *err)
 	EV_MUST_CHECK;
 
 /* Partition of a region: "aws", "aws-cn", "aws-us-gov", "aws-iso",
- * "aws-iso-b", "aws-eusc"; NULL if the name fits none. */
+ * "aws-iso-b", "aws-eusc"; NULL if the name fits none (not a region name,
+ * or a partition evident does not know, such as us-isof-* and eu-isoe-*,
+ * which would otherwise pass for aws names). A static string. */
 const char *ev_region_partition(const char *region);
+
+/* Checks an endpoint override URL as ev_endpoint_resolve will use it:
+ * http or https, a host, an optional port (1-65535) and base path, no user
+ * information, query or fragment, shorter than EV_LIMIT_URL. For config
+ * loaders, which prefix the message with where the value came from.
+ * Errors: EV_E_CONFIG. */
+enum ev_err ev_endpoint_url_check(const char *url, struct ev_error *err)
+	EV_MUST_CHECK;
 
 #endif

@@ -40,10 +40,16 @@ struct ev_http_response {
 	struct ev_buf body; /* limit EV_LIMIT_HTTP_BODY unless changed */
 	struct ev_http_rheader headers[EV_LIMIT_HTTP_HEADERS];
 	size_t n_headers;
-	bool headers_truncated; /* more than EV_LIMIT_HTTP_HEADERS came */
+	/* A header was dropped: past EV_LIMIT_HTTP_HEADERS, or a line (or a
+	 * folded value) longer than EV_LIMIT_HTTP_HEADER_LINE. */
+	bool headers_truncated;
 	double seconds;         /* total time of the exchange */
+	/* Parser state: the last line kept was a header, which an obs-fold
+	 * continuation line may extend. */
+	bool fold_open;
 };
 
+/* body_limit 0 means EV_LIMIT_HTTP_BODY. */
 void ev_http_response_init(struct ev_http_response *r, size_t body_limit);
 void ev_http_response_cleanup(struct ev_http_response *r);
 /* Forgets status, body and headers, keeping the body limit: for a retry. */
@@ -54,9 +60,14 @@ const char *ev_http_response_header(const struct ev_http_response *r,
 
 /* Feeds one raw header line as received ("HTTP/1.1 200 OK", "Name: value",
  * with or without CRLF). A status line starts a new header block (after 100
- * Continue or a redirect), dropping the headers before it. Malformed lines
- * are ignored, as HTTP clients do; over-long ones and headers past the limit
- * are dropped with headers_truncated set. Errors: EV_E_NOMEM. */
+ * Continue or a redirect), dropping the headers before it and setting status
+ * (0 if the code is not three digits). "Name: value": the name must be a
+ * token (no whitespace before the colon), it is lower-cased; the value is
+ * trimmed of spaces and tabs. A line starting with a space or tab continues
+ * the previous header's value (obs-fold), joined by one space. Malformed
+ * lines (no colon, empty or non-token name, a NUL byte) are ignored, as HTTP
+ * clients do; over-long ones and headers past the limit are dropped with
+ * headers_truncated set. Errors: EV_E_NOMEM (r keeps what it had). */
 enum ev_err ev_http_response_header_line(struct ev_http_response *r,
 					 const char *line, size_t len)
 	EV_MUST_CHECK;
@@ -70,10 +81,14 @@ struct ev_http_options {
 				    loopback tests); TLS is never unverified */
 };
 
-/* The seam: one exchange. Thread-safe for the curl transport. Errors:
- * EV_E_NETWORK (connect, TLS, reset, timeout), EV_E_LIMIT (body or header
- * over the limit), EV_E_CONFIG (bad URL or scheme), EV_E_NOMEM. A non-2xx
- * status is not an error here. */
+/* The seam: one exchange. resp is reset first, then filled (status, body,
+ * headers, seconds). Thread-safe for the curl transport. Errors:
+ * EV_E_NETWORK (connect, TLS handshake or certificate, reset, timeout,
+ * truncated body), EV_E_LIMIT (body over the response's or the transport's
+ * limit), EV_E_CONFIG (bad URL, scheme not allowed, bad method or header,
+ * unreadable CA bundle), EV_E_NOMEM. A non-2xx status is not an error here.
+ * err's message names the host, never the request's headers, path or
+ * query. */
 struct ev_http {
 	enum ev_err (*perform)(struct ev_http *h,
 			       const struct ev_http_request *req,
@@ -82,9 +97,18 @@ struct ev_http {
 	void (*free)(struct ev_http *h);
 };
 
-/* libcurl transport: shares DNS, connections and TLS sessions across threads
- * through curl's share interface; keeps easy handles for reuse. Options are
- * copied. Returns NULL with err set on failure. */
+/* libcurl transport. TLS is always verified (TLS 1.2 at least); only
+ * https is allowed (and http with allow_http); redirects are never
+ * followed; HTTP/2 where the server offers it over TLS, else HTTP/1.1 with
+ * keep-alive. DNS and TLS sessions are shared across threads through curl's
+ * share interface; connections live in a pool of idle easy handles reused
+ * across calls (curl does not support a connection cache shared by
+ * concurrent threads). Headers go out exactly as the request gives them:
+ * curl adds no Accept, Expect, Accept-Encoding or default Content-Type; the
+ * path is sent as is (no dot-segment removal: it was signed that way).
+ * Proxies follow curl's environment variables. Options are copied. Returns
+ * NULL with err set on failure (EV_E_CONFIG for bad options, EV_E_NOMEM,
+ * EV_E_INTERNAL when libcurl cannot start). */
 struct ev_http *ev_http_curl_new(const struct ev_http_options *opts,
 				 struct ev_error *err);
 
@@ -96,7 +120,7 @@ static inline enum ev_err ev_http_perform(struct ev_http *h,
 	return h->perform(h, req, resp, err);
 }
 
-/* Frees h; accepts NULL. */
+/* Frees h; accepts NULL. No call may be in flight. */
 void ev_http_free(struct ev_http *h);
 
 #endif

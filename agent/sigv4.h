@@ -33,15 +33,23 @@ struct ev_sigv4_credentials {
 };
 
 struct ev_sigv4_request {
-	const char *method;     /* "GET", "POST", ... */
-	const char *path;       /* as on the request line, before '?' */
+	const char *method;     /* "GET", "POST", ... as sent (not upper-cased) */
+	const char *path;       /* as on the request line, before '?'; starts
+				   with '/' ("" or NULL means "/") */
 	const char *query;      /* after '?', without it; NULL or "" if none */
-	const struct ev_sigv4_header *headers; /* must include Host */
-	size_t n_headers;
+	/* Every header to sign, Host included; names are compared without
+	 * case, a repeated name is signed as one header whose values are
+	 * joined with ',' in the order given. X-Amz-Date, X-Amz-Security-Token
+	 * and x-amz-content-sha256 given here are signed as they are and not
+	 * added again. */
+	const struct ev_sigv4_header *headers;
+	size_t n_headers;       /* at most EV_LIMIT_SIGV4_HEADERS */
 	const void *body;       /* hashed when payload_hash is NULL */
 	size_t body_len;
-	const char *payload_hash; /* hex, or EV_SIGV4_UNSIGNED_PAYLOAD; NULL:
-				     SHA-256 of body */
+	/* hex, or EV_SIGV4_UNSIGNED_PAYLOAD; NULL: the value of an
+	 * x-amz-content-sha256 header if the request has one, else the
+	 * SHA-256 of body */
+	const char *payload_hash;
 };
 
 struct ev_sigv4_params {
@@ -52,7 +60,8 @@ struct ev_sigv4_params {
 	bool no_normalize_path; /* keep dot segments and repeated slashes */
 	bool content_sha256_header; /* add and sign x-amz-content-sha256
 				       (implied by s3_paths) */
-	bool unsigned_session_token; /* add the token after signing */
+	bool unsigned_session_token; /* leave X-Amz-Security-Token out of the
+					signature (it is still added) */
 };
 
 #define EV_SIGV4_MAX_ADDED 4
@@ -91,19 +100,40 @@ struct ev_sigv4_cache {
 	unsigned long long hits, misses;
 };
 
+/* Caller storage. A slot is keyed by (date, region, service, access key id):
+ * an access key id names exactly one secret. The least recently used slot
+ * is wiped and reused when all are taken; a scope whose region, service or
+ * key id does not fit a slot is derived every time, never cached. */
 void ev_sigv4_cache_init(struct ev_sigv4_cache *c);
-/* Wipes every cached key. Safe on a zeroed struct that was never init'd
- * only if it was zero-initialised. */
+/* Wipes every cached key and destroys the lock. Safe on a zeroed struct
+ * (glibc's mutex initialiser is all zeros) and idempotent. */
 void ev_sigv4_cache_cleanup(struct ev_sigv4_cache *c);
 
 void ev_sigv4_result_init(struct ev_sigv4_result *r);
 /* Frees the buffers and wipes the token copy and the signature. */
 void ev_sigv4_result_cleanup(struct ev_sigv4_result *r);
 
-/* Signs req. cache may be NULL (no caching). On failure r holds no partial
- * signature. Errors: EV_E_INVALID (no Host, bad date, too many headers, a
- * header or path the signer refuses), EV_E_LIMIT, EV_E_NOMEM,
- * EV_E_INTERNAL. */
+/* Signs req with creds (views, never kept: the secret and the derived keys
+ * live only in wiped stack memory and in the cache, the token only in
+ * r->token_copy). cache may be NULL (no caching). r must have been
+ * initialised; what it held is replaced. On failure r holds no partial
+ * signature (it is as after ev_sigv4_result_init).
+ *
+ * Canonical URI: without s3_paths the path is normalised (unless
+ * no_normalize_path) and encoded once more, segment by segment, as AWS
+ * services other than S3 expect (a '%' already there becomes %25); with
+ * s3_paths each segment is decoded and encoded again, so a path encoded
+ * once is signed as it is sent.
+ *
+ * Errors: EV_E_INVALID (no Host; an empty or malformed method, region,
+ * service or access key id; a path not starting with '/'; a header name
+ * that is not an HTTP token or a value holding a control byte other than
+ * tab; an Authorization header; a repeated or malformed X-Amz-Date; a time
+ * outside years 1970-9999; a payload hash that is not printable; a token
+ * holding a control byte), EV_E_LIMIT (more than EV_LIMIT_SIGV4_HEADERS
+ * headers, a path or query longer than EV_LIMIT_URL, a secret or token
+ * longer than EV_LIMIT_SECRET), EV_E_NOMEM, EV_E_INTERNAL (OpenSSL
+ * failed). The message in err never holds a secret. */
 enum ev_err ev_sigv4_sign(const struct ev_sigv4_request *req,
 			  const struct ev_sigv4_params *params,
 			  const struct ev_sigv4_credentials *creds,

@@ -3,9 +3,14 @@
  *
  * Names are local names: the namespace prefix/URI is dropped, since AWS
  * responses use one default namespace and we match paths, not substrings.
- * DOCTYPE and entity declarations are refused (no entity expansion).
+ * DOCTYPE and entity declarations are refused (no entity expansion, no
+ * external entities). The input is read as UTF-8 whatever it declares.
+ * Attributes are not kept (AWS puts nothing but xmlns in them).
+ *
  * Ownership: ev_xml_parse returns a document the caller frees with
- * ev_xml_free; nodes and strings are views into it. */
+ * ev_xml_free; nodes and strings are views into it. The document may hold
+ * credentials (AssumeRole), so ev_xml_free wipes it, and the parser's own
+ * buffers are wiped as they are freed. */
 #ifndef EV_XML_H
 #define EV_XML_H
 
@@ -17,7 +22,9 @@
 
 struct ev_xml_node {
 	const char *name;   /* local name */
-	const char *text;   /* concatenated character data, "" if none */
+	/* The element's own character data, concatenated, untrimmed ("" if
+	 * none; for a container, the whitespace between its children). */
+	const char *text;
 	size_t text_len;
 	struct ev_xml_node *parent;
 	struct ev_xml_node *first_child;
@@ -27,8 +34,10 @@ struct ev_xml_node {
 struct ev_xml_doc;
 
 /* Parses len bytes. Errors: EV_E_MALFORMED (not well-formed, DOCTYPE,
- * entities), EV_E_LIMIT (deeper than EV_LIMIT_XML_DEPTH, more nodes than
- * EV_LIMIT_XML_NODES), EV_E_NOMEM. *out is NULL on failure. */
+ * entities, no root), EV_E_LIMIT (deeper than EV_LIMIT_XML_DEPTH, more
+ * elements than EV_LIMIT_XML_NODES, more text than input), EV_E_NOMEM.
+ * *out is NULL on failure. err's message names the failure and the position,
+ * never the content. */
 enum ev_err ev_xml_parse(const char *data, size_t len, struct ev_xml_doc **out,
 			 struct ev_error *err) EV_MUST_CHECK;
 void ev_xml_free(struct ev_xml_doc *doc);
@@ -49,9 +58,14 @@ const char *ev_xml_path_text(const struct ev_xml_node *n, const char *path);
 const struct ev_xml_node *ev_xml_find(const struct ev_xml_node *n,
 				      const char *name);
 
-/* Converts the subtree to JSON for display: leaves become strings, elements
- * with children objects, repeated names (and <member>/<item> lists) arrays.
- * NULL on allocation failure. The caller owns the result (json_decref). */
+/* Converts n's content (not wrapped in its own name) to JSON for display: an
+ * element without children becomes its text as a string ("" if empty); one
+ * whose children all carry the same list name (member, item, entry) an
+ * array of them, even with one child; any other element with children an
+ * object keyed by child name in order of first appearance, a name repeated
+ * among siblings giving an array. A container's own whitespace is dropped.
+ * NULL when n is NULL or on allocation failure. The caller owns the result
+ * (json_decref). */
 json_t *ev_xml_to_json(const struct ev_xml_node *n);
 
 #endif

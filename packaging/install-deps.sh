@@ -8,7 +8,7 @@ PACKAGES="
   build-essential cmake pkg-config ca-certificates
   libcurl4-openssl-dev libssl-dev libjansson-dev libexpat1-dev libinih-dev
   libcmocka-dev zlib1g-dev
-  clang libclang-rt-14-dev
+  clang libclang-rt-14-dev clang-format
   python3 python3-botocore python3-boto3 awscli
   openssl procps
 "

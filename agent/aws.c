@@ -1,0 +1,1015 @@
+#include "aws.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "bounds.h"
+#include "log.h"
+#include "sigv4.h"
+#include "timefmt.h"
+#include "uri.h"
+
+/* The SDKs correct the clock once skew reaches this (aws-api.md §7). */
+#define SKEW_THRESHOLD_S 300
+#define JSON_CONTENT_TYPE "application/x-amz-json-1.1"
+#define FORM_CONTENT_TYPE "application/x-www-form-urlencoded; charset=utf-8"
+
+struct ev_aws {
+	struct ev_http *http;
+	bool own_http;
+	struct ev_endpoint_overrides endpoints;
+	char *endpoint_copies[EV_SVC_COUNT_ + 1];
+	struct ev_retry_config retry;
+	struct ev_retry_quota quota;
+	struct ev_sigv4_cache sigcache;
+	pthread_mutex_t lock; /* guards clock_offset */
+	long clock_offset;
+	time_t (*now)(void *ctx);
+	double (*random01)(void *ctx);
+	void (*sleep_ms)(void *ctx, long ms);
+	void *seam_ctx;
+	void (*on_call)(void *ctx, const struct ev_aws_call_record *rec);
+	void *on_call_ctx;
+};
+
+/* ---- default seams ------------------------------------------------------ */
+
+static time_t default_now(void *ctx)
+{
+	(void)ctx;
+	return time(NULL);
+}
+
+static double default_random01(void *ctx)
+{
+	(void)ctx;
+	uint32_t v = 0;
+	if (getrandom(&v, sizeof(v), 0) != (ssize_t)sizeof(v))
+		v = (uint32_t)clock();
+	return (double)v / 4294967296.0;
+}
+
+static void default_sleep_ms(void *ctx, long ms)
+{
+	(void)ctx;
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+	while (nanosleep(&ts, &ts) != 0)
+		;
+}
+
+static double monotonic_seconds(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* ---- client ------------------------------------------------------------- */
+
+enum ev_err ev_aws_options_from_env(struct ev_aws_options *opts,
+				    struct ev_error *err)
+{
+	opts->endpoints.all = getenv("AWS_ENDPOINT_URL");
+	for (int s = 0; s < EV_SVC_COUNT_; s++) {
+		char name[96];
+		snprintf(name, sizeof(name), "AWS_ENDPOINT_URL_%s",
+			 ev_service_info((enum ev_service)s)->env_id);
+		opts->endpoints.service[s] = getenv(name);
+	}
+	const char *sts = getenv("AWS_STS_REGIONAL_ENDPOINTS");
+	if (sts && *sts) {
+		EV_ENSURE_E(err,
+			    strcmp(sts, "regional") == 0 ||
+				    strcmp(sts, "legacy") == 0,
+			    EV_E_CONFIG,
+			    "AWS_STS_REGIONAL_ENDPOINTS must be regional or "
+			    "legacy");
+		opts->endpoints.sts_global = strcmp(sts, "legacy") == 0;
+	}
+	const char *ca = getenv("AWS_CA_BUNDLE");
+	if (ca && *ca)
+		opts->ca_bundle = ca;
+	const char *mode = getenv("AWS_RETRY_MODE");
+	const char *attempts = getenv("AWS_MAX_ATTEMPTS");
+	if ((mode && *mode) || (attempts && *attempts)) {
+		enum ev_err rc = ev_retry_config_parse(
+			mode && *mode ? mode : NULL,
+			attempts && *attempts ? attempts : NULL, &opts->retry);
+		if (rc != EV_OK)
+			return ev_error_set(err, rc,
+					    "AWS_RETRY_MODE/AWS_MAX_ATTEMPTS: "
+					    "invalid value");
+	}
+	return EV_OK;
+}
+
+void ev_aws_free(struct ev_aws *aws)
+{
+	if (!aws)
+		return;
+	if (aws->own_http)
+		ev_http_free(aws->http);
+	for (size_t i = 0; i < sizeof(aws->endpoint_copies) /
+				       sizeof(aws->endpoint_copies[0]);
+	     i++)
+		free(aws->endpoint_copies[i]);
+	ev_retry_quota_cleanup(&aws->quota);
+	ev_sigv4_cache_cleanup(&aws->sigcache);
+	pthread_mutex_destroy(&aws->lock);
+	free(aws);
+}
+
+/* Options are views into the caller's memory (often the environment, which
+ * a later setenv may move): keep copies. */
+static enum ev_err copy_override(struct ev_aws *aws, size_t slot,
+				 const char *src, const char **dst)
+{
+	*dst = NULL;
+	if (!src || !*src)
+		return EV_OK;
+	aws->endpoint_copies[slot] = ev_strdup(src);
+	EV_ENSURE(aws->endpoint_copies[slot], EV_E_NOMEM);
+	*dst = aws->endpoint_copies[slot];
+	return EV_OK;
+}
+
+struct ev_aws *ev_aws_new(const struct ev_aws_options *opts,
+			  struct ev_error *err)
+{
+	struct ev_aws *aws = calloc(1, sizeof(*aws));
+	if (!aws) {
+		ev_error_set(err, EV_E_NOMEM, "out of memory");
+		return NULL;
+	}
+	pthread_mutex_init(&aws->lock, NULL);
+	ev_retry_quota_init(&aws->quota);
+	ev_sigv4_cache_init(&aws->sigcache);
+	aws->retry = opts->retry;
+	aws->now = opts->now ? opts->now : default_now;
+	aws->random01 = opts->random01 ? opts->random01 : default_random01;
+	aws->sleep_ms = opts->sleep_ms ? opts->sleep_ms : default_sleep_ms;
+	aws->seam_ctx = opts->seam_ctx;
+	aws->on_call = opts->on_call;
+	aws->on_call_ctx = opts->on_call_ctx;
+	aws->endpoints.sts_global = opts->endpoints.sts_global;
+
+	enum ev_err rc = copy_override(aws, EV_SVC_COUNT_, opts->endpoints.all,
+				       &aws->endpoints.all);
+	for (int s = 0; rc == EV_OK && s < EV_SVC_COUNT_; s++)
+		rc = copy_override(aws, (size_t)s, opts->endpoints.service[s],
+				   &aws->endpoints.service[s]);
+	if (rc != EV_OK) {
+		ev_error_set(err, rc, "out of memory");
+		ev_aws_free(aws);
+		return NULL;
+	}
+
+	if (opts->http) {
+		aws->http = opts->http;
+	} else {
+		struct ev_http_options ho = {.ca_bundle = opts->ca_bundle};
+		aws->http = ev_http_curl_new(&ho, err);
+		if (!aws->http) {
+			ev_aws_free(aws);
+			return NULL;
+		}
+		aws->own_http = true;
+	}
+	return aws;
+}
+
+long ev_aws_clock_offset(const struct ev_aws *aws)
+{
+	struct ev_aws *mut = (struct ev_aws *)aws;
+	pthread_mutex_lock(&mut->lock);
+	long off = aws->clock_offset;
+	pthread_mutex_unlock(&mut->lock);
+	return off;
+}
+
+/* ---- responses ---------------------------------------------------------- */
+
+void ev_aws_response_init(struct ev_aws_response *r)
+{
+	memset(r, 0, sizeof(*r));
+	ev_http_response_init(&r->http, EV_LIMIT_HTTP_BODY);
+}
+
+static void response_forget(struct ev_aws_response *r)
+{
+	ev_xml_free(r->xml);
+	r->xml = NULL;
+	json_decref(r->json);
+	r->json = NULL;
+	r->http_status = 0;
+	r->request_id[0] = '\0';
+	r->body_sha256[0] = '\0';
+	r->server_date = 0;
+}
+
+void ev_aws_response_cleanup(struct ev_aws_response *r)
+{
+	if (!r)
+		return;
+	response_forget(r);
+	ev_http_response_cleanup(&r->http);
+}
+
+const struct ev_xml_node *ev_aws_response_result(const struct ev_aws_response *r,
+						 const char *action)
+{
+	if (!r->xml)
+		return NULL;
+	const struct ev_xml_node *root = ev_xml_root(r->xml);
+	char name[128];
+	snprintf(name, sizeof(name), "%sResult", action);
+	const struct ev_xml_node *result = ev_xml_child(root, name);
+	return result ? result : root;
+}
+
+/* ---- request building --------------------------------------------------- */
+
+/* Everything one attempt sends; rebuilt only in its signature per retry. */
+struct wire {
+	const struct ev_service_info *svc;
+	struct ev_endpoint ep;
+	const char *method;
+	struct ev_buf url;
+	struct ev_buf path;  /* encoded path as sent */
+	struct ev_buf query; /* encoded query as sent, no '?' */
+	struct ev_buf body;
+	const void *body_ptr;
+	size_t body_len;
+	char host[300];
+	char target[160];
+	const char *content_type;
+	bool s3;
+};
+
+static void wire_cleanup(struct wire *w)
+{
+	ev_buf_cleanup(&w->url);
+	ev_buf_cleanup(&w->path);
+	ev_buf_cleanup(&w->query);
+	ev_buf_cleanup(&w->body);
+}
+
+static enum ev_err append_params(struct ev_buf *out,
+				 const struct ev_aws_param *params, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (out->len)
+			EV_TRY(ev_buf_append_char(out, '&'));
+		EV_TRY(ev_uri_encode(params[i].name, strlen(params[i].name),
+				     true, out));
+		EV_TRY(ev_buf_append_char(out, '='));
+		EV_TRY(ev_uri_encode(params[i].value, strlen(params[i].value),
+				     true, out));
+	}
+	return EV_OK;
+}
+
+static bool s3_virtual_host_ok(const char *bucket)
+{
+	/* botocore falls back to path style where the bucket name cannot be
+	 * a DNS label under the TLS wildcard (dots, upper case). */
+	for (const char *p = bucket; *p; p++)
+		if (*p == '.' || (*p >= 'A' && *p <= 'Z') || *p == '_')
+			return false;
+	return *bucket != '\0';
+}
+
+static enum ev_err build_wire(struct ev_aws *aws, const struct ev_aws_call *c,
+			      struct wire *w, struct ev_error *err)
+{
+	w->svc = ev_service_info(c->service);
+	EV_TRY(ev_endpoint_resolve(c->service, c->region, &aws->endpoints,
+				   &w->ep, err));
+	ev_buf_init(&w->url, EV_LIMIT_URL);
+	ev_buf_init(&w->path, EV_LIMIT_URL);
+	ev_buf_init(&w->query, EV_LIMIT_URL);
+	ev_buf_init(&w->body, EV_LIMIT_HTTP_BODY);
+	snprintf(w->host, sizeof(w->host), "%s", w->ep.host);
+
+	enum ev_err rc = EV_OK;
+	switch (w->svc->protocol) {
+	case EV_PROTO_QUERY:
+	case EV_PROTO_EC2: {
+		w->method = "POST";
+		w->content_type = FORM_CONTENT_TYPE;
+		struct ev_aws_param head[2] = {
+			{"Action", c->action},
+			{"Version", w->svc->api_version},
+		};
+		rc = append_params(&w->body, head, 2);
+		if (rc == EV_OK)
+			rc = append_params(&w->body, c->params, c->n_params);
+		if (rc == EV_OK)
+			rc = ev_buf_append_char(&w->path, '/');
+		w->body_ptr = w->body.data;
+		w->body_len = w->body.len;
+		break;
+	}
+	case EV_PROTO_JSON: {
+		w->method = "POST";
+		w->content_type = JSON_CONTENT_TYPE;
+		snprintf(w->target, sizeof(w->target), "%s.%s",
+			 w->svc->target_prefix, c->action);
+		if (c->json) {
+			char *text = json_dumps(c->json, JSON_COMPACT);
+			rc = text ? ev_buf_append_str(&w->body, text)
+				  : EV_E_NOMEM;
+			free(text);
+		} else {
+			rc = ev_buf_append_str(&w->body, "{}");
+		}
+		if (rc == EV_OK)
+			rc = ev_buf_append_char(&w->path, '/');
+		w->body_ptr = w->body.data;
+		w->body_len = w->body.len;
+		break;
+	}
+	case EV_PROTO_REST_JSON:
+	case EV_PROTO_REST_XML: {
+		w->method = c->method ? c->method : "GET";
+		w->s3 = c->service == EV_SVC_S3;
+		if (w->s3 && c->bucket) {
+			if (w->ep.overridden || !s3_virtual_host_ok(c->bucket)) {
+				rc = ev_buf_append_char(&w->path, '/');
+				if (rc == EV_OK)
+					rc = ev_uri_encode(c->bucket,
+							   strlen(c->bucket),
+							   true, &w->path);
+			} else {
+				snprintf(w->host, sizeof(w->host), "%s.%s",
+					 c->bucket, w->ep.host);
+			}
+		}
+		if (rc == EV_OK)
+			rc = ev_buf_append_str(&w->path,
+					       c->path && *c->path ? c->path
+								   : "/");
+		if (rc == EV_OK)
+			rc = append_params(&w->query, c->params, c->n_params);
+		w->body_ptr = c->body;
+		w->body_len = c->body_len;
+		break;
+	}
+	default:
+		rc = EV_E_INTERNAL;
+		break;
+	}
+	if (rc != EV_OK)
+		return ev_error_set(err, rc, "building %s %s request: %s",
+				    w->svc->name, c->action, ev_err_name(rc));
+
+	/* The URL: the endpoint's scheme and authority, then our path. For a
+	 * virtual-hosted bucket the authority changes too. */
+	if (strcmp(w->host, w->ep.host) != 0) {
+		const char *scheme_end = strstr(w->ep.url, "://");
+		rc = ev_buf_printf(&w->url, "%.*s://%s",
+				   scheme_end ? (int)(scheme_end - w->ep.url) : 5,
+				   w->ep.url, w->host);
+	} else {
+		rc = ev_buf_append_str(&w->url, w->ep.url);
+	}
+	if (rc == EV_OK)
+		rc = ev_buf_append(&w->url, w->path.data, w->path.len);
+	if (rc == EV_OK && w->query.len) {
+		rc = ev_buf_append_char(&w->url, '?');
+		if (rc == EV_OK)
+			rc = ev_buf_append(&w->url, w->query.data,
+					   w->query.len);
+	}
+	if (rc != EV_OK)
+		return ev_error_set(err, rc, "%s %s: request URL too long",
+				    w->svc->name, c->action);
+	return EV_OK;
+}
+
+/* ---- errors ------------------------------------------------------------- */
+
+struct code_class {
+	const char *code;
+	enum ev_err err;
+};
+
+/* aws-api.md §5 and §6. Checked before the status-based fallbacks. */
+static const struct code_class code_classes[] = {
+	{"Throttling", EV_E_THROTTLED},
+	{"ThrottlingException", EV_E_THROTTLED},
+	{"ThrottledException", EV_E_THROTTLED},
+	{"RequestThrottledException", EV_E_THROTTLED},
+	{"TooManyRequestsException", EV_E_THROTTLED},
+	{"ProvisionedThroughputExceededException", EV_E_THROTTLED},
+	{"TransactionInProgressException", EV_E_THROTTLED},
+	{"RequestLimitExceeded", EV_E_THROTTLED},
+	{"BandwidthLimitExceeded", EV_E_THROTTLED},
+	{"LimitExceededException", EV_E_THROTTLED},
+	{"RequestThrottled", EV_E_THROTTLED},
+	{"SlowDown", EV_E_THROTTLED},
+	{"EC2ThrottledException", EV_E_THROTTLED},
+	{"PriorRequestNotComplete", EV_E_THROTTLED},
+	{"RequestTimeout", EV_E_SERVER},
+	{"RequestTimeoutException", EV_E_SERVER},
+	{"InternalError", EV_E_SERVER},
+	{"InternalFailure", EV_E_SERVER},
+	{"ServiceUnavailable", EV_E_SERVER},
+	{"ServiceFailure", EV_E_SERVER},
+	{"ServiceException", EV_E_SERVER},
+	{"IDPCommunicationError", EV_E_SERVER},
+	{"ExpiredToken", EV_E_EXPIRED},
+	{"ExpiredTokenException", EV_E_EXPIRED},
+	{"RequestExpired", EV_E_EXPIRED},
+	{"RequestTimeTooSkewed", EV_E_CLOCK_SKEW},
+	{"RequestInTheFuture", EV_E_CLOCK_SKEW},
+	{"SignatureDoesNotMatch", EV_E_AUTH},
+	{"InvalidSignatureException", EV_E_AUTH},
+	{"IncompleteSignature", EV_E_AUTH},
+	{"AuthFailure", EV_E_AUTH},
+	{"InvalidClientTokenId", EV_E_AUTH},
+	{"UnrecognizedClientException", EV_E_AUTH},
+	{"InvalidAccessKeyId", EV_E_AUTH},
+	{"MissingAuthenticationToken", EV_E_AUTH},
+	{"OptInRequired", EV_E_NOT_OPTED_IN},
+	{"RegionDisabledException", EV_E_NOT_OPTED_IN},
+	{"AccessDenied", EV_E_ACCESS_DENIED},
+	{"AccessDeniedException", EV_E_ACCESS_DENIED},
+	{"UnauthorizedOperation", EV_E_ACCESS_DENIED},
+	{"AuthorizationError", EV_E_ACCESS_DENIED},
+	{"AWSOrganizationsNotInUseException", EV_E_NOT_FOUND},
+	{"ReportNotPresent", EV_E_NOT_FOUND},
+	{"ReportExpired", EV_E_NOT_FOUND},
+	{"ReportInProgress", EV_E_THROTTLED},
+};
+
+/* The codes after which the SDKs check the server's Date for skew. */
+static const char *const skew_codes[] = {
+	"RequestTimeTooSkewed", "RequestExpired",        "InvalidSignatureException",
+	"SignatureDoesNotMatch", "AuthFailure",           "RequestInTheFuture",
+};
+
+static bool is_skew_code(const char *code)
+{
+	for (size_t i = 0; i < sizeof(skew_codes) / sizeof(skew_codes[0]); i++)
+		if (strcmp(code, skew_codes[i]) == 0)
+			return true;
+	return false;
+}
+
+static enum ev_err classify_code(const char *code, const char *message,
+				 long status)
+{
+	for (size_t i = 0; i < sizeof(code_classes) / sizeof(code_classes[0]);
+	     i++) {
+		if (strcmp(code, code_classes[i].code) != 0)
+			continue;
+		enum ev_err e = code_classes[i].err;
+		/* STS/IAM say "Signature expired: ..." when the clock is off. */
+		if (e == EV_E_AUTH && message &&
+		    strstr(message, "Signature expired"))
+			return EV_E_CLOCK_SKEW;
+		return e;
+	}
+	if (strstr(code, "NotFound") || strncmp(code, "NoSuch", 6) == 0)
+		return EV_E_NOT_FOUND;
+	if (status == 429)
+		return EV_E_THROTTLED;
+	if (status >= 500)
+		return EV_E_SERVER;
+	if (status == 401 || status == 403)
+		return EV_E_ACCESS_DENIED;
+	return EV_E_INVALID;
+}
+
+/* botocore's rule: drop everything up to the last '#', and from the first
+ * ':' on. */
+static void normalise_code(const char *raw, char *out, size_t out_size)
+{
+	const char *hash = strrchr(raw, '#');
+	const char *start = hash ? hash + 1 : raw;
+	size_t n = strcspn(start, ":");
+	ev_error_copy_field(out, out_size, start, n);
+}
+
+static void find_error_xml(const struct ev_xml_doc *doc, char *code,
+			   size_t code_size, char *message, size_t msg_size,
+			   char *rid, size_t rid_size)
+{
+	const struct ev_xml_node *root = ev_xml_root(doc);
+	if (!root)
+		return;
+	const struct ev_xml_node *e =
+		strcmp(root->name, "Error") == 0 ? root
+						 : ev_xml_find(root, "Error");
+	if (e) {
+		const char *c = ev_xml_path_text(e, "Code");
+		const char *m = ev_xml_path_text(e, "Message");
+		if (c)
+			ev_error_copy_field(code, code_size, c, strlen(c));
+		if (m)
+			ev_error_copy_field(message, msg_size, m, strlen(m));
+	}
+	if (!rid[0]) {
+		const char *r = ev_xml_path_text(root, "RequestId");
+		if (!r)
+			r = ev_xml_path_text(root, "RequestID");
+		if (!r)
+			r = ev_xml_path_text(root, "requestId");
+		if (r)
+			ev_error_copy_field(rid, rid_size, r, strlen(r));
+	}
+}
+
+static void find_error_json(const json_t *doc, const char *header_type,
+			    char *code, size_t code_size, char *message,
+			    size_t msg_size)
+{
+	const char *raw = header_type;
+	if (!raw || !*raw) {
+		raw = json_string_value(json_object_get(doc, "__type"));
+		if (!raw)
+			raw = json_string_value(json_object_get(doc, "code"));
+	}
+	if (raw)
+		normalise_code(raw, code, code_size);
+	const char *m = json_string_value(json_object_get(doc, "message"));
+	if (!m)
+		m = json_string_value(json_object_get(doc, "Message"));
+	if (m)
+		ev_error_copy_field(message, msg_size, m, strlen(m));
+}
+
+/* ---- one attempt -------------------------------------------------------- */
+
+static bool is_xml_protocol(enum ev_protocol p)
+{
+	return p == EV_PROTO_QUERY || p == EV_PROTO_EC2 ||
+	       p == EV_PROTO_REST_XML;
+}
+
+static enum ev_err parse_body(const struct wire *w, struct ev_aws_response *r,
+			      struct ev_error *err)
+{
+	const struct ev_buf *b = &r->http.body;
+	if (b->len == 0)
+		return EV_OK;
+	if (is_xml_protocol(w->svc->protocol))
+		return ev_xml_parse(b->data, b->len, &r->xml, err);
+	json_error_t je;
+	r->json = json_loadb(b->data, b->len, JSON_REJECT_DUPLICATES, &je);
+	if (!r->json)
+		return ev_error_set(err, EV_E_MALFORMED,
+				    "response is not JSON (line %d column %d)",
+				    je.line, je.column);
+	return EV_OK;
+}
+
+static void note_request_id(struct ev_aws_response *r)
+{
+	static const char *const headers[] = {"x-amzn-requestid",
+					      "x-amz-request-id"};
+	for (size_t i = 0; i < 2 && !r->request_id[0]; i++) {
+		const char *v = ev_http_response_header(&r->http, headers[i]);
+		if (v)
+			ev_error_copy_field(r->request_id,
+					    sizeof(r->request_id), v,
+					    strlen(v));
+	}
+}
+
+/* Turns a received answer into EV_OK or a typed error with the AWS code,
+ * message and request ID. */
+static enum ev_err interpret(const struct ev_aws_call *c, const struct wire *w,
+			     struct ev_aws_response *r, struct ev_error *err)
+{
+	note_request_id(r);
+	ev_sha256_hex(r->http.body.data ? r->http.body.data : "",
+		      r->http.body.len, r->body_sha256);
+	const char *date = ev_http_response_header(&r->http, "date");
+	if (!date || ev_time_parse_http(date, &r->server_date) != EV_OK)
+		r->server_date = 0;
+
+	struct ev_error perr;
+	ev_error_clear(&perr);
+	enum ev_err prc = parse_body(w, r, &perr);
+
+	if (r->xml && !r->request_id[0]) {
+		const struct ev_xml_node *root = ev_xml_root(r->xml);
+		const char *rid = ev_xml_path_text(root, "ResponseMetadata/RequestId");
+		if (!rid)
+			rid = ev_xml_path_text(root, "requestId");
+		if (!rid)
+			rid = ev_xml_path_text(root, "RequestId");
+		if (rid)
+			ev_error_copy_field(r->request_id,
+					    sizeof(r->request_id), rid,
+					    strlen(rid));
+	}
+
+	if (r->http_status >= 200 && r->http_status < 300) {
+		if (prc != EV_OK) {
+			ev_error_set(err, prc, "%s %s: malformed response: %s",
+				     w->svc->name, c->action, perr.message);
+			err->http_status = (int)r->http_status;
+			ev_error_copy_field(err->request_id,
+					    sizeof(err->request_id),
+					    r->request_id,
+					    strlen(r->request_id));
+			return prc;
+		}
+		return EV_OK;
+	}
+
+	char code[EV_ERROR_CODE_MAX] = "";
+	char message[EV_ERROR_MSG_MAX] = "";
+	if (r->xml)
+		find_error_xml(r->xml, code, sizeof(code), message,
+			       sizeof(message), r->request_id,
+			       sizeof(r->request_id));
+	const char *type_header =
+		ev_http_response_header(&r->http, "x-amzn-errortype");
+	if (r->json || (type_header && *type_header))
+		find_error_json(r->json, type_header, code, sizeof(code),
+				message, sizeof(message));
+	if (!code[0] && type_header)
+		normalise_code(type_header, code, sizeof(code));
+	if (!code[0])
+		snprintf(code, sizeof(code), "HTTP%ld", r->http_status);
+
+	enum ev_err e = classify_code(code, message, r->http_status);
+	ev_error_set(err, e, "%s %s in %s: %s%s%s", w->svc->name, c->action,
+		     w->ep.signing_region, code, message[0] ? ": " : "",
+		     message);
+	err->http_status = (int)r->http_status;
+	ev_error_copy_field(err->aws_code, sizeof(err->aws_code), code,
+			    strlen(code));
+	ev_error_copy_field(err->request_id, sizeof(err->request_id),
+			    r->request_id, strlen(r->request_id));
+	return e;
+}
+
+#define MAX_SEND_HEADERS (EV_SIGV4_MAX_ADDED + 8 + 16)
+
+static enum ev_err attempt(struct ev_aws *aws, const struct ev_aws_call *c,
+			   const struct wire *w,
+			   const struct ev_credentials *creds, time_t when,
+			   struct ev_aws_response *r, struct ev_error *err)
+{
+	struct ev_sigv4_header sh[MAX_SEND_HEADERS];
+	size_t n = 0;
+	sh[n++] = (struct ev_sigv4_header){"Host", w->host};
+	if (w->content_type)
+		sh[n++] = (struct ev_sigv4_header){"Content-Type",
+						   w->content_type};
+	if (w->target[0])
+		sh[n++] = (struct ev_sigv4_header){"X-Amz-Target", w->target};
+	EV_ENSURE_E(err, c->n_headers <= 16, EV_E_INVALID,
+		    "too many extra headers");
+	for (size_t i = 0; i < c->n_headers; i++)
+		sh[n++] = (struct ev_sigv4_header){c->headers[i].name,
+						   c->headers[i].value};
+
+	struct ev_sigv4_result sig;
+	ev_sigv4_result_init(&sig);
+	enum ev_err rc = EV_OK;
+	if (!c->unsigned_request) {
+		EV_ENSURE_E(err, creds && creds->access_key_id &&
+					 creds->secret_access_key,
+			    EV_E_NO_CREDENTIALS, "no credentials to sign with");
+		struct ev_sigv4_request sreq = {
+			.method = w->method,
+			.path = w->path.data,
+			.query = w->query.data,
+			.headers = sh,
+			.n_headers = n,
+			.body = w->body_ptr,
+			.body_len = w->body_len,
+		};
+		struct ev_sigv4_params sp = {
+			.region = w->ep.signing_region,
+			.service = w->svc->signing_name,
+			.time = when,
+			.s3_paths = w->s3,
+			.content_sha256_header = w->s3,
+		};
+		struct ev_sigv4_credentials sc = {
+			.access_key_id = creds->access_key_id,
+			.secret_access_key = creds->secret_access_key,
+			.session_token = creds->session_token,
+		};
+		rc = ev_sigv4_sign(&sreq, &sp, &sc, &aws->sigcache, &sig, err);
+		if (rc != EV_OK) {
+			ev_sigv4_result_cleanup(&sig);
+			return rc;
+		}
+		for (size_t i = 0; i < sig.n_added; i++)
+			sh[n++] = sig.added[i];
+	}
+
+	/* The signer's header views and ours have the same layout. */
+	struct ev_http_header hh[MAX_SEND_HEADERS];
+	for (size_t i = 0; i < n; i++)
+		hh[i] = (struct ev_http_header){sh[i].name, sh[i].value};
+	struct ev_http_request hreq = {
+		.method = w->method,
+		.url = w->url.data,
+		.headers = hh,
+		.n_headers = n,
+		.body = w->body_ptr,
+		.body_len = w->body_len,
+	};
+	rc = ev_http_perform(aws->http, &hreq, &r->http, err);
+	ev_sigv4_result_cleanup(&sig);
+	if (rc != EV_OK)
+		return rc;
+	r->http_status = r->http.status;
+	return interpret(c, w, r, err);
+}
+
+static long retry_after_ms(const struct ev_aws_response *r)
+{
+	const char *v = ev_http_response_header(&r->http, "retry-after");
+	if (!v)
+		return 0;
+	char *end = NULL;
+	long s = strtol(v, &end, 10);
+	if (end == v || *end != '\0' || s < 0 || s > 3600)
+		return 0;
+	return s * 1000;
+}
+
+static void trace_call(const struct ev_aws *aws, const struct ev_aws_call *c,
+		       const struct wire *w, const struct ev_aws_response *r,
+		       const struct ev_error *err, enum ev_err rc)
+{
+	if (ev_log_enabled(EV_LOG_DEBUG))
+		ev_log_debug("aws %s %s region=%s status=%ld request-id=%s "
+			     "attempts=%d latency=%.0fms%s%s",
+			     w->svc->name, c->action, w->ep.signing_region,
+			     r->http_status,
+			     r->request_id[0] ? r->request_id : "-",
+			     r->attempts, r->seconds * 1000.0,
+			     rc == EV_OK ? "" : " error=",
+			     rc == EV_OK ? "" : (err->aws_code[0]
+							 ? err->aws_code
+							 : ev_err_name(rc)));
+	if (aws->on_call) {
+		struct ev_aws_call_record rec = {
+			.call = c,
+			.signing_region = w->ep.signing_region,
+			.http_status = r->http_status,
+			.request_id = r->request_id,
+			.body_sha256 = r->body_sha256,
+			.error_code = rc == EV_OK ? "" : (err->aws_code[0]
+							      ? err->aws_code
+							      : ev_err_name(rc)),
+			.seconds = r->seconds,
+			.attempts = r->attempts,
+			.time = aws->now(aws->seam_ctx),
+		};
+		aws->on_call(aws->on_call_ctx, &rec);
+	}
+}
+
+/* Learns the server's clock from its Date header; true when the offset
+ * changed enough to be worth a retry. */
+static bool learn_skew(struct ev_aws *aws, const struct ev_aws_response *r,
+		       time_t local_now)
+{
+	if (!r->server_date)
+		return false;
+	long skew = (long)(r->server_date - local_now);
+	pthread_mutex_lock(&aws->lock);
+	long old = aws->clock_offset;
+	bool changed = labs(skew) >= SKEW_THRESHOLD_S &&
+		       labs(skew - old) >= SKEW_THRESHOLD_S / 5;
+	if (changed)
+		aws->clock_offset = skew;
+	pthread_mutex_unlock(&aws->lock);
+	if (changed)
+		ev_log_warn("local clock is %lds off the AWS clock; "
+			    "signing with the corrected time",
+			    skew);
+	return changed;
+}
+
+enum ev_err ev_aws_call(struct ev_aws *aws, const struct ev_aws_call *c,
+			const struct ev_credentials *creds,
+			struct ev_aws_response *out, struct ev_error *err)
+{
+	struct wire w;
+	memset(&w, 0, sizeof(w));
+	ev_error_clear(err);
+	double started = monotonic_seconds();
+	/* Growth and cleanup of a secret buffer wipe: AssumeRole answers
+	 * carry keys. */
+	if (c->sensitive_response)
+		out->http.body.secret = true;
+	enum ev_err rc = build_wire(aws, c, &w, err);
+	if (rc != EV_OK)
+		goto out;
+
+	int max_attempts = ev_retry_max_attempts(&aws->retry);
+	int last_cost = 0;
+	bool skew_retried = false;
+	for (int n = 1;; n++) {
+		response_forget(out);
+		ev_http_response_reset(&out->http);
+		ev_error_clear(err);
+		out->attempts = n;
+		time_t local_now = aws->now(aws->seam_ctx);
+		rc = attempt(aws, c, &w, creds,
+			     local_now + ev_aws_clock_offset(aws), out, err);
+		if (rc == EV_OK) {
+			ev_retry_quota_success(&aws->quota, last_cost);
+			break;
+		}
+		/* A skew answer is retried once, outside the retry quota,
+		 * as the SDKs do. */
+		if (!skew_retried && out->http_status && err->aws_code[0] &&
+		    is_skew_code(err->aws_code) &&
+		    learn_skew(aws, out, local_now)) {
+			skew_retried = true;
+			n--;
+			continue;
+		}
+		enum ev_retry_class cls = ev_retry_classify(
+			out->http_status ? EV_OK : rc, out->http_status,
+			err->aws_code);
+		if (cls == EV_RETRY_NO || n >= max_attempts)
+			break;
+		int cost = 0;
+		if (!ev_retry_quota_acquire(&aws->quota, cls, &cost)) {
+			ev_error_prefix(err, "retry quota exhausted: ");
+			break;
+		}
+		last_cost = cost;
+		long delay = ev_retry_delay_ms(cls, n, aws->random01(aws->seam_ctx),
+					       retry_after_ms(out));
+		ev_log(EV_LOG_TRACE, "aws %s %s: %s, retry %d in %ld ms",
+		       w.svc->name, c->action, ev_err_name(rc), n, delay);
+		aws->sleep_ms(aws->seam_ctx, delay);
+	}
+	out->seconds = monotonic_seconds() - started;
+	trace_call(aws, c, &w, out, err, rc);
+out:
+	wire_cleanup(&w);
+	if (c->sensitive_response && rc != EV_OK)
+		ev_buf_cleanup(&out->http.body);
+	return rc;
+}
+
+/* ---- pagination --------------------------------------------------------- */
+
+enum token_where {
+	TOKEN_JSON,       /* top-level JSON member */
+	TOKEN_XML_RESULT, /* child of <ActionResult> (query) or root (ec2) */
+	TOKEN_QUERY,      /* rest: query string parameter */
+};
+
+struct pager {
+	enum ev_service service;
+	const char *action;
+	const char *request_name;
+	const char *response_name;
+	const char *truncated_flag; /* IAM: only more while this is true */
+	enum token_where where;
+};
+
+/* aws-api.md §9 and §12. */
+static const struct pager pagers[] = {
+	{EV_SVC_ORGANIZATIONS, "ListAccounts", "NextToken", "NextToken", NULL, TOKEN_JSON},
+	{EV_SVC_IAM, "ListUsers", "Marker", "Marker", "IsTruncated", TOKEN_XML_RESULT},
+	{EV_SVC_IAM, "ListAccessKeys", "Marker", "Marker", "IsTruncated", TOKEN_XML_RESULT},
+	{EV_SVC_IAM, "ListMFADevices", "Marker", "Marker", "IsTruncated", TOKEN_XML_RESULT},
+	{EV_SVC_IAM, "ListVirtualMFADevices", "Marker", "Marker", "IsTruncated", TOKEN_XML_RESULT},
+	{EV_SVC_IAM, "ListSigningCertificates", "Marker", "Marker", "IsTruncated", TOKEN_XML_RESULT},
+	{EV_SVC_IAM, "GetAccountAuthorizationDetails", "Marker", "Marker", "IsTruncated", TOKEN_XML_RESULT},
+	{EV_SVC_CONFIG, "DescribeConfigRules", "NextToken", "NextToken", NULL, TOKEN_JSON},
+	{EV_SVC_CONFIG, "DescribeComplianceByConfigRule", "NextToken", "NextToken", NULL, TOKEN_JSON},
+	{EV_SVC_EC2, "DescribeVpcs", "NextToken", "nextToken", NULL, TOKEN_XML_RESULT},
+	{EV_SVC_EC2, "DescribeSubnets", "NextToken", "nextToken", NULL, TOKEN_XML_RESULT},
+	{EV_SVC_EC2, "DescribeInstances", "NextToken", "nextToken", NULL, TOKEN_XML_RESULT},
+	{EV_SVC_RDS, "DescribeDBInstances", "Marker", "Marker", NULL, TOKEN_XML_RESULT},
+	{EV_SVC_ELB, "DescribeLoadBalancers", "Marker", "NextMarker", NULL, TOKEN_XML_RESULT},
+	{EV_SVC_ELBV2, "DescribeLoadBalancers", "Marker", "NextMarker", NULL, TOKEN_XML_RESULT},
+	{EV_SVC_LAMBDA, "ListFunctions", "Marker", "NextMarker", NULL, TOKEN_QUERY},
+	{EV_SVC_S3, "ListObjectsV2", "continuation-token", "NextContinuationToken", "IsTruncated", TOKEN_QUERY},
+};
+
+static const struct pager *find_pager(const struct ev_aws_call *c)
+{
+	for (size_t i = 0; i < sizeof(pagers) / sizeof(pagers[0]); i++)
+		if (pagers[i].service == c->service &&
+		    strcmp(pagers[i].action, c->action) == 0)
+			return &pagers[i];
+	return NULL;
+}
+
+/* The next token of a page, or NULL when it is the last. Returned string
+ * is owned by the caller. */
+static char *next_token(const struct pager *pg, const struct ev_aws_call *c,
+			const struct ev_aws_response *r)
+{
+	if (r->json) {
+		const char *t = json_string_value(
+			json_object_get(r->json, pg->response_name));
+		return t && *t ? ev_strdup(t) : NULL;
+	}
+	const struct ev_xml_node *res = ev_aws_response_result(r, c->action);
+	if (!res)
+		return NULL;
+	if (pg->truncated_flag) {
+		const char *flag = ev_xml_path_text(res, pg->truncated_flag);
+		if (!flag || strcmp(flag, "true") != 0)
+			return NULL;
+	}
+	const char *t = ev_xml_path_text(res, pg->response_name);
+	return t && *t ? ev_strdup(t) : NULL;
+}
+
+#define MAX_PAGER_PARAMS 32
+
+enum ev_err ev_aws_paginate(struct ev_aws *aws, const struct ev_aws_call *call,
+			    const struct ev_credentials *creds,
+			    enum ev_err (*on_page)(void *ctx,
+						   const struct ev_aws_response *page,
+						   struct ev_error *err),
+			    void *ctx, struct ev_error *err)
+{
+	const struct pager *pg = find_pager(call);
+	struct ev_aws_response r;
+	ev_aws_response_init(&r);
+	struct ev_aws_call page = *call;
+	struct ev_aws_param params[MAX_PAGER_PARAMS + 1];
+	json_t *body = NULL;
+	char *token = NULL;
+	enum ev_err rc = EV_OK;
+
+	if (call->n_params > MAX_PAGER_PARAMS) {
+		rc = ev_error_set(err, EV_E_INVALID, "too many parameters");
+		goto out;
+	}
+	for (size_t pages = 0;; pages++) {
+		if (pages >= EV_LIMIT_PAGES) {
+			rc = ev_error_set(err, EV_E_LIMIT,
+					  "%s %s: more than %d pages",
+					  ev_service_info(call->service)->name,
+					  call->action, EV_LIMIT_PAGES);
+			goto out;
+		}
+		ev_aws_response_cleanup(&r);
+		ev_aws_response_init(&r);
+		rc = ev_aws_call(aws, &page, creds, &r, err);
+		if (rc != EV_OK)
+			goto out;
+		rc = on_page(ctx, &r, err);
+		if (rc != EV_OK)
+			goto out;
+		if (!pg)
+			break;
+		char *next = next_token(pg, call, &r);
+		if (!next)
+			break;
+		if (token && strcmp(token, next) == 0) {
+			free(next);
+			rc = ev_error_set(err, EV_E_MALFORMED,
+					  "%s %s: pagination token repeated",
+					  ev_service_info(call->service)->name,
+					  call->action);
+			goto out;
+		}
+		free(token);
+		token = next;
+		if (pg->where == TOKEN_JSON) {
+			json_decref(body);
+			body = call->json ? json_deep_copy(call->json)
+					  : json_object();
+			if (!body || json_object_set_new(body, pg->request_name,
+							 json_string(token))) {
+				rc = ev_error_set(err, EV_E_NOMEM,
+						  "out of memory");
+				goto out;
+			}
+			page.json = body;
+		} else {
+			memcpy(params, call->params,
+			       call->n_params * sizeof(params[0]));
+			params[call->n_params] = (struct ev_aws_param){
+				pg->request_name, token};
+			page.params = params;
+			page.n_params = call->n_params + 1;
+		}
+	}
+out:
+	ev_aws_response_cleanup(&r);
+	json_decref(body);
+	free(token);
+	return rc;
+}
