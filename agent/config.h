@@ -92,9 +92,11 @@ void ev_config_cleanup(struct ev_config *cfg);
 /* Reads path (at most EV_LIMIT_INI_FILE bytes) over the values already in
  * cfg (normally the defaults of ev_config_init). Errors: EV_E_CONFIG
  * (unknown section or key, a key given twice, a bad value, a key missing
- * that another requires; the message starts with "file:line: "), EV_E_IO
- * (cannot read), EV_E_LIMIT (file too large), EV_E_NOMEM. On failure cfg
- * holds a mix of old and new values: clean it up. */
+ * that another requires; the message starts with "file:line: "),
+ * EV_E_NOT_FOUND (no such file: a caller using the default path may go on
+ * with the defaults), EV_E_IO (cannot read), EV_E_LIMIT (file or line too
+ * large), EV_E_NOMEM. On failure cfg holds a mix of old and new values:
+ * clean it up. */
 enum ev_err ev_config_load(const char *path, struct ev_config *cfg,
 			   struct ev_error *err) EV_MUST_CHECK;
 

@@ -101,6 +101,7 @@ static enum ev_err emit(struct ini_reader *r, const char *section,
 		.key = key,
 		.value = value,
 		.line = line,
+		.section_line = r->section_line,
 	};
 	return r->fn(r->ctx, &e, r->err);
 }
