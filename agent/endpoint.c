@@ -108,19 +108,19 @@ static const struct ev_service_info services[EV_SVC_COUNT_] = {
 	},
 };
 
-/* aws-api.md §2. Global services are reached at
- * {prefix}.{global region}.{suffix} unless a partition names the host
- * outright (IAM in aws and aws-us-gov). Where botocore's endpoints.json has
- * no global entry (Organizations in the iso partitions, both services in
- * eusc) the partition's first region stands in, as the SDKs' rule sets do
- * with a partition's implicit global region. */
+/* aws-api.md §2 and botocore's endpoints.json. IAM has one endpoint per
+ * partition: iam.{iam_region}.{suffix} unless the partition names the host
+ * outright (aws, aws-us-gov). Organizations has one where endpoints.json
+ * gives it (aws, aws-cn, aws-us-gov) and is regional elsewhere, as botocore
+ * resolves it. eusc is newer than the Debian botocore data; its only
+ * region stands in as IAM's, the SDKs' implicit global region. */
 struct partition {
 	const char *name;
 	const char *region_prefix; /* NULL: the aws partition's fallback */
 	const char *dns_suffix;
 	const char *iam_host;      /* NULL: built from iam_region */
 	const char *iam_region;
-	const char *orgs_region;
+	const char *orgs_region;   /* NULL: regional */
 };
 
 static const struct partition partitions[] = {
@@ -128,12 +128,10 @@ static const struct partition partitions[] = {
 	 "cn-northwest-1"},
 	{"aws-us-gov", "us-gov-", "amazonaws.com", "iam.us-gov.amazonaws.com",
 	 "us-gov-west-1", "us-gov-west-1"},
-	{"aws-iso", "us-iso-", "c2s.ic.gov", NULL, "us-iso-east-1",
-	 "us-iso-east-1"},
+	{"aws-iso", "us-iso-", "c2s.ic.gov", NULL, "us-iso-east-1", NULL},
 	{"aws-iso-b", "us-isob-", "sc2s.sgov.gov", NULL, "us-isob-east-1",
-	 "us-isob-east-1"},
-	{"aws-eusc", "eusc-", "amazonaws.eu", NULL, "eusc-de-east-1",
-	 "eusc-de-east-1"},
+	 NULL},
+	{"aws-eusc", "eusc-", "amazonaws.eu", NULL, "eusc-de-east-1", NULL},
 	{"aws", NULL, "amazonaws.com", "iam.amazonaws.com", "us-east-1",
 	 "us-east-1"},
 };
@@ -490,7 +488,7 @@ enum ev_err ev_endpoint_resolve(enum ev_service svc, const char *region,
 			snprintf(host, sizeof(host), "%s.%s.%s",
 				 si->endpoint_prefix, p->iam_region,
 				 p->dns_suffix);
-	} else if (svc == EV_SVC_ORGANIZATIONS) {
+	} else if (svc == EV_SVC_ORGANIZATIONS && p->orgs_region) {
 		signing_region = p->orgs_region;
 		snprintf(host, sizeof(host), "%s.%s.%s", si->endpoint_prefix,
 			 p->orgs_region, p->dns_suffix);

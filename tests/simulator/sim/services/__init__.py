@@ -45,7 +45,8 @@ class Service:
     """One AWS service: its botocore model name, scope and action handlers."""
 
     def __init__(self, model, regional=True, signing_name=None, iam_prefix=None,
-                 errors=None, rates=None, unsigned_actions=(), no_permission_actions=()):
+                 errors=None, rates=None, unsigned_actions=(), no_permission_actions=(),
+                 model_patch=None):
         self.model_name = model
         self.regional = regional
         self._signing_name = signing_name
@@ -56,6 +57,9 @@ class Service:
         self.unsigned_actions = frozenset(unsigned_actions)
         # Actions AWS answers even under an explicit Deny (STS GetCallerIdentity).
         self.no_permission_actions = frozenset(no_permission_actions)
+        # Operations and shapes newer than the Debian botocore model, in its JSON form
+        # ({"operations": {...}, "shapes": {...}}), merged in when the model loads.
+        self.model_patch = model_patch or {}
         self.handlers = {}
         self.validate = None
         self._model = None
@@ -75,8 +79,12 @@ class Service:
     def model(self):
         """The botocore ServiceModel, loaded on first use (loading is the slow part of startup)."""
         if self._model is None:
-            import botocore.session
-            self._model = botocore.session.get_session().get_service_model(self.model_name)
+            import botocore.loaders
+            import botocore.model
+            raw = botocore.loaders.create_loader().load_service_model(self.model_name, "service-2")
+            for section in ("operations", "shapes"):
+                raw[section] = {**raw[section], **self.model_patch.get(section, {})}
+            self._model = botocore.model.ServiceModel(raw, service_name=self.model_name)
         return self._model
 
     @property

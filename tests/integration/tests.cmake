@@ -1,0 +1,4 @@
+# The agent's commands against the local AWS simulator.
+add_test(NAME integration/request
+  COMMAND ${EV_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/test_request.py $<TARGET_FILE:evident>)
+set_tests_properties(integration/request PROPERTIES LABELS integration TIMEOUT 300)
