@@ -13,10 +13,10 @@
 /* Bounds on what one file may ask for; a larger organization is split
  * with --shard rather than listed. */
 #define CONFIG_MAX_ACCOUNTS 50000
-#define CONFIG_MAX_REGIONS 64
-#define CONFIG_PATH_MAX 4095
-#define CONFIG_ARN_MAX 2048
-#define WHY_MAX 200
+#define CONFIG_MAX_REGIONS  64
+#define CONFIG_PATH_MAX	    4095
+#define CONFIG_ARN_MAX	    2048
+#define WHY_MAX		    200
 
 enum key_type {
 	KEY_STRING, /* char *: NULL when empty unless KEY_NONEMPTY */
@@ -55,6 +55,7 @@ _Static_assert(sizeof(enum ev_config_sts_endpoints) == sizeof(int),
 _Static_assert(sizeof(enum ev_config_accounts_source) == sizeof(int),
 	       "enum size");
 
+/* clang-format off */
 static const char *const log_level_names[] = {
 	[EV_LOG_ERROR] = "error", [EV_LOG_WARN] = "warn",
 	[EV_LOG_INFO] = "info",   [EV_LOG_DEBUG] = "debug",
@@ -79,11 +80,13 @@ static const char *const source_names[] = {
 	[EV_ACCOUNTS_LIST] = "list",
 	[EV_ACCOUNTS_ORGANIZATION] = "organization",
 };
+/* clang-format on */
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 #define FIELD(f) offsetof(struct ev_config, f)
 
 /* One row per key; later sections (daemon, upload, documents) add rows. */
+/* clang-format off */
 #define ENUM_KEY(sec, key, field, list)                                  \
 	{                                                                \
 		.section = (sec), .name = (key), .type = KEY_ENUM,       \
@@ -111,6 +114,7 @@ static const char *const source_names[] = {
 		.section = (sec), .name = (key), .type = KEY_CUSTOM,     \
 		.parse = (fn)                                            \
 	}
+/* clang-format on */
 
 static bool check_path(const char *v, char *why, size_t n);
 static bool check_region(const char *v, char *why, size_t n);
@@ -126,6 +130,7 @@ static enum ev_err parse_regions(struct ev_config *cfg, const char *v,
 /* Every key the file may hold, grouped by section in the order
  * config/evident.ini follows; a unit test checks each is documented
  * there. */
+/* clang-format off */
 static const struct config_key keys[] = {
 	ENUM_KEY("agent", "log_level", agent.log_level, log_level_names),
 	ENUM_KEY("agent", "log_format", agent.log_format, log_format_names),
@@ -168,11 +173,13 @@ static const struct config_key keys[] = {
 	DAYS_KEY("thresholds", "log_retention_days",
 		 thresholds.log_retention_days, 1, 36500),
 };
+/* clang-format on */
 
 #define KEY_COUNT COUNT(keys)
 
 /* The AWS CLI's variables, and evident's own. A variable is ignored when
  * the one in `unless` is set, which gives AWS_REGION its precedence. */
+/* clang-format off */
 static const struct {
 	const char *var;
 	const char *section;
@@ -189,6 +196,7 @@ static const struct {
 	{"AWS_STS_REGIONAL_ENDPOINTS", "aws", "sts_regional_endpoints", NULL},
 	{"EVIDENT_LOG_LEVEL", "agent", "log_level", NULL},
 };
+/* clang-format on */
 
 static char **str_field(struct ev_config *cfg, const struct config_key *k)
 {
@@ -200,8 +208,7 @@ static int *int_field(struct ev_config *cfg, const struct config_key *k)
 	return (int *)((char *)cfg + k->offset);
 }
 
-static const struct config_key *key_find(const char *section,
-					 const char *name)
+static const struct config_key *key_find(const char *section, const char *name)
 {
 	for (size_t i = 0; i < KEY_COUNT; i++)
 		if (strcmp(keys[i].section, section) == 0 &&
@@ -247,7 +254,8 @@ static void section_names(char *out, size_t n)
 	const char *names[KEY_COUNT];
 	size_t count = 0;
 	for (size_t i = 0; i < KEY_COUNT; i++)
-		if (count == 0 || strcmp(names[count - 1], keys[i].section) != 0)
+		if (count == 0 ||
+		    strcmp(names[count - 1], keys[i].section) != 0)
 			names[count++] = keys[i].section;
 	list_join(out, n, names, count);
 }
@@ -305,8 +313,9 @@ static bool check_profile(const char *v, char *why, size_t n)
 {
 	for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
 		if (*p <= 0x20 || *p >= 0x7f || *p == '[' || *p == ']') {
-			snprintf(why, n, "a profile name is printable ASCII "
-					 "without spaces or brackets");
+			snprintf(why, n,
+				 "a profile name is printable ASCII "
+				 "without spaces or brackets");
 			return false;
 		}
 	}
@@ -334,8 +343,9 @@ static bool check_role_name(const char *v, char *why, size_t n)
 {
 	for (const char *p = v; *p; p++) {
 		if (!role_char(*p)) {
-			snprintf(why, n, "a role name holds only letters, "
-					 "digits and _+=,.@-/");
+			snprintf(why, n,
+				 "a role name holds only letters, "
+				 "digits and _+=,.@-/");
 			return false;
 		}
 	}
@@ -353,8 +363,9 @@ static bool check_external_id(const char *v, char *why, size_t n)
 	for (const char *p = v; ok && *p; p++)
 		ok = role_char(*p) || *p == ':';
 	if (!ok)
-		snprintf(why, n, "an external ID is 2 to 1224 of letters, "
-				 "digits and _+=,.@:/-");
+		snprintf(why, n,
+			 "an external ID is 2 to 1224 of letters, "
+			 "digits and _+=,.@:/-");
 	return ok;
 }
 
@@ -396,9 +407,8 @@ static bool next_token(const char *v, size_t *pos, const char **tok,
 static bool role_arn_ok(const char *arn, size_t len, const char *id)
 {
 	static const char *const prefixes[] = {
-		"arn:aws:iam::",       "arn:aws-cn:iam::",
-		"arn:aws-us-gov:iam::", "arn:aws-iso:iam::",
-		"arn:aws-iso-b:iam::", "arn:aws-eusc:iam::",
+	    "arn:aws:iam::",	 "arn:aws-cn:iam::",	"arn:aws-us-gov:iam::",
+	    "arn:aws-iso:iam::", "arn:aws-iso-b:iam::", "arn:aws-eusc:iam::",
 	};
 	size_t i = 0;
 	for (size_t p = 0; p < COUNT(prefixes); p++) {
@@ -467,8 +477,8 @@ static enum ev_err parse_accounts(struct ev_config *cfg, const char *v,
 		}
 		for (size_t i = 0; i < count; i++) {
 			if (memcmp(list[i].id, tok, id_len) == 0) {
-				snprintf(why, n, "account %.12s is listed twice",
-					 tok);
+				snprintf(why, n,
+					 "account %.12s is listed twice", tok);
 				rc = EV_E_CONFIG;
 				goto out;
 			}
@@ -495,7 +505,7 @@ static enum ev_err parse_accounts(struct ev_config *cfg, const char *v,
 			if (ncap > CONFIG_MAX_ACCOUNTS)
 				ncap = CONFIG_MAX_ACCOUNTS;
 			struct ev_config_account *grown =
-				realloc(list, ncap * sizeof(*list));
+			    realloc(list, ncap * sizeof(*list));
 			if (!grown) {
 				rc = EV_E_NOMEM;
 				goto out;
@@ -774,9 +784,10 @@ static enum ev_err load_entry(void *arg, const struct ev_ini_entry *e,
 				    e->file, e->line, e->key);
 	if (!section_known(e->section)) {
 		section_names(list, sizeof(list));
-		return ev_error_set(err, EV_E_CONFIG,
-				    "%s:%d: unknown section [%.40s] (known: %s)",
-				    e->file, e->line, e->section, list);
+		return ev_error_set(
+		    err, EV_E_CONFIG,
+		    "%s:%d: unknown section [%.40s] (known: %s)", e->file,
+		    e->line, e->section, list);
 	}
 	if (e->key[0] == '\0')
 		return EV_OK; /* a section with no keys */
@@ -842,8 +853,8 @@ enum ev_err ev_config_load(const char *path, struct ev_config *cfg,
 	ctx.cfg = cfg;
 	EV_ENSURE_E(err, path && path[0], EV_E_CONFIG,
 		    "no configuration file named");
-	EV_TRY(ev_ini_parse_file(path, EV_LIMIT_INI_FILE, load_entry, &ctx,
-				 err));
+	EV_TRY(
+	    ev_ini_parse_file(path, EV_LIMIT_INI_FILE, load_entry, &ctx, err));
 	return load_check(&ctx, ctx.file ? ctx.file : path, err);
 }
 
@@ -857,9 +868,9 @@ enum ev_err ev_config_apply_env(struct ev_config *cfg, struct ev_error *err)
 		if (over && getenv(over) && getenv(over)[0])
 			continue;
 		const struct config_key *k =
-			key_find(env_keys[i].section, env_keys[i].key);
-		EV_ENSURE_E(err, k != NULL, EV_E_INTERNAL,
-			    "%s maps to no key", env_keys[i].var);
+		    key_find(env_keys[i].section, env_keys[i].key);
+		EV_ENSURE_E(err, k != NULL, EV_E_INTERNAL, "%s maps to no key",
+			    env_keys[i].var);
 		char why[WHY_MAX] = "";
 		enum ev_err rc = key_set(k, cfg, v, why, sizeof(why));
 		if (rc == EV_E_NOMEM)

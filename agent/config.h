@@ -21,31 +21,31 @@
 #include "log.h"
 #include "retry.h"
 
-#define EV_CONFIG_DEFAULT_PATH "/etc/evident/evident.ini"
+#define EV_CONFIG_DEFAULT_PATH	 "/etc/evident/evident.ini"
 #define EV_CONFIG_ACCOUNT_ID_LEN 12
 
 enum ev_config_accounts_source {
-	EV_ACCOUNTS_SELF = 0,     /* the account of the credentials */
-	EV_ACCOUNTS_LIST,         /* [accounts] accounts */
+	EV_ACCOUNTS_SELF = 0,	  /* the account of the credentials */
+	EV_ACCOUNTS_LIST,	  /* [accounts] accounts */
 	EV_ACCOUNTS_ORGANIZATION, /* every active account of the organization */
 };
 
 enum ev_config_sts_endpoints {
 	EV_STS_REGIONAL = 0, /* sts.<region>.amazonaws.com */
-	EV_STS_LEGACY,       /* sts.amazonaws.com where botocore's legacy did */
+	EV_STS_LEGACY,	     /* sts.amazonaws.com where botocore's legacy did */
 };
 
 struct ev_config_agent {
 	enum ev_log_level log_level;   /* default warn */
 	enum ev_log_format log_format; /* default text */
-	int concurrency;               /* 1..256, default 16 */
-	char *snapshot_dir;            /* never NULL after init */
-	char *signing_key;             /* Ed25519 key file; NULL: none */
+	int concurrency;	       /* 1..256, default 16 */
+	char *snapshot_dir;	       /* never NULL after init */
+	char *signing_key;	       /* Ed25519 key file; NULL: none */
 };
 
 struct ev_config_aws {
-	char *region;       /* never NULL after init; default us-east-1 */
-	char *profile;      /* NULL: the SDK chain's default */
+	char *region;	    /* never NULL after init; default us-east-1 */
+	char *profile;	    /* NULL: the SDK chain's default */
 	char *endpoint_url; /* checked with ev_endpoint_url_check; NULL: none */
 	char *ca_bundle;    /* NULL: the system store */
 	struct ev_retry_config retry; /* max_attempts 0: the mode's default */
@@ -64,15 +64,15 @@ struct ev_config_accounts {
 	struct ev_config_account *list; /* source = list only */
 	size_t n_list;
 	bool all_regions; /* regions = all (the default): the enabled ones */
-	char **regions;   /* when !all_regions; owned, each checked */
+	char **regions;	  /* when !all_regions; owned, each checked */
 	size_t n_regions;
 };
 
 struct ev_config_thresholds {
-	int root_unused_days;        /* default 90 */
+	int root_unused_days;	     /* default 90 */
 	int access_key_max_age_days; /* default 90 */
 	int access_key_unused_days;  /* default 90 */
-	int log_retention_days;      /* default 365 */
+	int log_retention_days;	     /* default 365 */
 };
 
 struct ev_config {
@@ -106,8 +106,8 @@ enum ev_err ev_config_load(const char *path, struct ev_config *cfg,
  * AWS_STS_REGIONAL_ENDPOINTS, EVIDENT_LOG_LEVEL. An empty variable counts
  * as unset. Reads the environment: call it before threads start. Errors:
  * EV_E_CONFIG naming the variable, EV_E_NOMEM. */
-enum ev_err ev_config_apply_env(struct ev_config *cfg, struct ev_error *err)
-	EV_MUST_CHECK;
+enum ev_err ev_config_apply_env(struct ev_config *cfg,
+				struct ev_error *err) EV_MUST_CHECK;
 
 /* The key table, for documentation checks and `config` listings: the
  * i-th key's section and name, or NULL past the end. Views of static

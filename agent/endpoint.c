@@ -5,6 +5,7 @@
 #include <strings.h>
 
 /* Designated by id so the table cannot drift from the enum. */
+/* clang-format off */
 static const struct ev_service_info services[EV_SVC_COUNT_] = {
 	[EV_SVC_STS] = {
 		.id = EV_SVC_STS,
@@ -107,6 +108,7 @@ static const struct ev_service_info services[EV_SVC_COUNT_] = {
 		.api_version = "2015-12-01",
 	},
 };
+/* clang-format on */
 
 /* aws-api.md §2 and botocore's endpoints.json. IAM has one endpoint per
  * partition: iam.{iam_region}.{suffix} unless the partition names the host
@@ -118,11 +120,12 @@ struct partition {
 	const char *name;
 	const char *region_prefix; /* NULL: the aws partition's fallback */
 	const char *dns_suffix;
-	const char *iam_host;      /* NULL: built from iam_region */
+	const char *iam_host; /* NULL: built from iam_region */
 	const char *iam_region;
-	const char *orgs_region;   /* NULL: regional */
+	const char *orgs_region; /* NULL: regional */
 };
 
+/* clang-format off */
 static const struct partition partitions[] = {
 	{"aws-cn", "cn-", "amazonaws.com.cn", NULL, "cn-north-1",
 	 "cn-northwest-1"},
@@ -135,17 +138,20 @@ static const struct partition partitions[] = {
 	{"aws", NULL, "amazonaws.com", "iam.amazonaws.com", "us-east-1",
 	 "us-east-1"},
 };
+/* clang-format on */
 
 #define PARTITION_COUNT (sizeof(partitions) / sizeof(partitions[0]))
 
 /* The regions botocore's sts_regional_endpoints=legacy sends to the global
  * host (botocore args.py LEGACY_GLOBAL_STS_REGIONS). */
+/* clang-format off */
 static const char *const sts_legacy_global[] = {
 	"ap-northeast-1", "ap-south-1", "ap-southeast-1", "ap-southeast-2",
 	"ca-central-1",   "eu-central-1", "eu-north-1",   "eu-west-1",
 	"eu-west-2",      "eu-west-3",  "sa-east-1",      "us-east-1",
 	"us-east-2",      "us-west-1",  "us-west-2",
 };
+/* clang-format on */
 
 /* Longest region name accepted; the signing region buffer bounds it. */
 #define REGION_MAX 31
@@ -266,8 +272,8 @@ static bool host_char(char c)
 
 static bool ipv6_char(char c)
 {
-	return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') ||
-	       c == ':' || c == '.';
+	return is_digit(c) || (c >= 'a' && c <= 'f') ||
+	       (c >= 'A' && c <= 'F') || c == ':' || c == '.';
 }
 
 /* Fills why (a static reason) and returns false when url is unusable. The
@@ -397,20 +403,21 @@ static enum ev_err apply_override(const struct ev_service_info *si,
 	if (!url_parse(url, &u, &why)) {
 		enum ev_err rc = ev_endpoint_url_check(url, err);
 		if (per_service)
-			ev_error_prefix(err, "AWS_ENDPOINT_URL_%s: ",
-					si->env_id);
-		else
 			ev_error_prefix(err,
-					"endpoint_url (AWS_ENDPOINT_URL) for %s: ",
-					si->name);
+					"AWS_ENDPOINT_URL_%s: ", si->env_id);
+		else
+			ev_error_prefix(
+			    err, "endpoint_url (AWS_ENDPOINT_URL) for %s: ",
+			    si->name);
 		return rc;
 	}
 	/* Signed and sent alike: a default port is left out of Host, as
 	 * curl leaves it out of the header it sends. */
 	bool show_port = u.port && !default_port(&u);
-	int n = snprintf(out->host, sizeof(out->host), "%.*s%s%.*s",
-			 (int)u.host_len, u.host, show_port ? ":" : "",
-			 show_port ? (int)u.port_len : 0, show_port ? u.port : "");
+	int n =
+	    snprintf(out->host, sizeof(out->host), "%.*s%s%.*s",
+		     (int)u.host_len, u.host, show_port ? ":" : "",
+		     show_port ? (int)u.port_len : 0, show_port ? u.port : "");
 	EV_ENSURE_E(err, n > 0 && (size_t)n < sizeof(out->host), EV_E_CONFIG,
 		    "endpoint override for %s: host too long", si->name);
 	n = snprintf(out->url, sizeof(out->url), "%s://%.*s%s%.*s%.*s",
@@ -470,9 +477,10 @@ enum ev_err ev_endpoint_resolve(enum ev_service svc, const char *region,
 	if (!p) {
 		/* Only an override makes a partition unnecessary; the name
 		 * still goes into the credential scope, so it must be plain. */
-		EV_ENSURE_E(err, override && region && plain_region_name(region),
-			    EV_E_CONFIG, "region \"%.40s\" fits no AWS partition",
-			    region ? region : "");
+		EV_ENSURE_E(
+		    err, override && region && plain_region_name(region),
+		    EV_E_CONFIG, "region \"%.40s\" fits no AWS partition",
+		    region ? region : "");
 		snprintf(out->signing_region, sizeof(out->signing_region), "%s",
 			 region);
 		return apply_override(si, override, per_service, out, err);

@@ -27,43 +27,45 @@ enum ev_service {
 
 enum ev_protocol {
 	EV_PROTO_QUERY = 0, /* form body, XML answer with Result wrapper */
-	EV_PROTO_EC2,       /* form body, XML answer without wrapper */
-	EV_PROTO_JSON,      /* json 1.1 with X-Amz-Target */
+	EV_PROTO_EC2,	    /* form body, XML answer without wrapper */
+	EV_PROTO_JSON,	    /* json 1.1 with X-Amz-Target */
 	EV_PROTO_REST_JSON,
 	EV_PROTO_REST_XML,
 };
 
 struct ev_service_info {
 	enum ev_service id;
-	const char *name;          /* CLI name: "sts", "elbv2", ... */
-	const char *signing_name;  /* SigV4 service: "sts", "elasticloadbalancing" */
-	const char *endpoint_prefix; /* host prefix: "sts", "elasticloadbalancing" */
-	const char *env_id;        /* AWS_ENDPOINT_URL_<env_id> */
+	const char *name; /* CLI name: "sts", "elbv2", ... */
+	const char
+	    *signing_name; /* SigV4 service: "sts", "elasticloadbalancing" */
+	const char
+	    *endpoint_prefix; /* host prefix: "sts", "elasticloadbalancing" */
+	const char *env_id;   /* AWS_ENDPOINT_URL_<env_id> */
 	enum ev_protocol protocol;
 	const char *api_version;   /* query/ec2 Version=, NULL otherwise */
 	const char *target_prefix; /* json 1.1 X-Amz-Target prefix, without the
 				      '.' that joins it to the action */
-	bool global;               /* one endpoint per partition (IAM, Orgs) */
+	bool global;		   /* one endpoint per partition (IAM, Orgs) */
 };
 
 /* Never NULL for a valid id. */
 const struct ev_service_info *ev_service_info(enum ev_service id);
 /* By CLI name ("iam", "config", "elbv2"...); EV_E_CONFIG if unknown. */
-enum ev_err ev_service_parse(const char *name, enum ev_service *out)
-	EV_MUST_CHECK;
+enum ev_err ev_service_parse(const char *name,
+			     enum ev_service *out) EV_MUST_CHECK;
 
 /* Overrides are views (copy them if they must outlive the caller). */
 struct ev_endpoint_overrides {
-	const char *all;                         /* AWS_ENDPOINT_URL */
-	const char *service[EV_SVC_COUNT_];      /* AWS_ENDPOINT_URL_<ID> */
-	bool sts_global;                         /* AWS_STS_REGIONAL_ENDPOINTS=legacy */
+	const char *all;		    /* AWS_ENDPOINT_URL */
+	const char *service[EV_SVC_COUNT_]; /* AWS_ENDPOINT_URL_<ID> */
+	bool sts_global; /* AWS_STS_REGIONAL_ENDPOINTS=legacy */
 };
 
 struct ev_endpoint {
-	char url[EV_LIMIT_URL];  /* scheme://host[:port][/base], no trailing / */
-	char host[256];          /* Host header value (with :port if given) */
+	char url[EV_LIMIT_URL]; /* scheme://host[:port][/base], no trailing / */
+	char host[256];		/* Host header value (with :port if given) */
 	char signing_region[32];
-	bool overridden;         /* from an override: S3 uses path style */
+	bool overridden; /* from an override: S3 uses path style */
 };
 
 /* Resolves where service is reached when working in region: the regional
@@ -79,8 +81,8 @@ struct ev_endpoint {
  * the setting). */
 enum ev_err ev_endpoint_resolve(enum ev_service svc, const char *region,
 				const struct ev_endpoint_overrides *ov,
-				struct ev_endpoint *out, struct ev_error *err)
-	EV_MUST_CHECK;
+				struct ev_endpoint *out,
+				struct ev_error *err) EV_MUST_CHECK;
 
 /* Partition of a region: "aws", "aws-cn", "aws-us-gov", "aws-iso",
  * "aws-iso-b", "aws-eusc"; NULL if the name fits none (not a region name,
@@ -93,7 +95,7 @@ const char *ev_region_partition(const char *region);
  * information, query or fragment, shorter than EV_LIMIT_URL. For config
  * loaders, which prefix the message with where the value came from.
  * Errors: EV_E_CONFIG. */
-enum ev_err ev_endpoint_url_check(const char *url, struct ev_error *err)
-	EV_MUST_CHECK;
+enum ev_err ev_endpoint_url_check(const char *url,
+				  struct ev_error *err) EV_MUST_CHECK;
 
 #endif

@@ -4,6 +4,7 @@
 #include <openssl/crypto.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -426,8 +427,8 @@ out:
 	return rc;
 }
 
-/* Checks the URL's scheme and copies its host (for messages: the path and
- * query never reach a message). */
+/* Checks the URL's scheme and copies its host[:port] (for messages: the
+ * path and query never reach a message). */
 static enum ev_err check_url(const struct curl_http *t, const char *url,
 			     char *host, size_t host_size, struct ev_error *err)
 {
@@ -435,6 +436,7 @@ static enum ev_err check_url(const struct curl_http *t, const char *url,
 	CURLU *u = NULL;
 	char *scheme = NULL;
 	char *h = NULL;
+	char *port = NULL;
 
 	if (!url || strnlen(url, EV_LIMIT_URL + 1) > EV_LIMIT_URL)
 		return ev_error_set(err, EV_E_CONFIG,
@@ -456,10 +458,16 @@ static enum ev_err check_url(const struct curl_http *t, const char *url,
 				  "HTTP: scheme %s not allowed (https only)", s);
 		goto out;
 	}
-	ev_error_copy_field(host, host_size, h, strlen(h));
+	char hp[HOST_MSG_MAX];
+	if (curl_url_get(u, CURLUPART_PORT, &port, 0) == CURLUE_OK)
+		snprintf(hp, sizeof(hp), "%s:%s", h, port);
+	else
+		snprintf(hp, sizeof(hp), "%s", h);
+	ev_error_copy_field(host, host_size, hp, strlen(hp));
 out:
 	curl_free(scheme);
 	curl_free(h);
+	curl_free(port);
 	curl_url_cleanup(u);
 	return rc;
 }

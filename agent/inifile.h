@@ -35,7 +35,8 @@ typedef enum ev_err (*ev_ini_fn)(void *ctx, const struct ev_ini_entry *e,
  * read, not a regular file; err names the file), EV_E_LIMIT (file too
  * large, a line over 12 KiB, a section name over 49 characters),
  * EV_E_CONFIG (syntax error at file:line), or what the callback returned.
- * Parsing stops at the first error; entries before it have been delivered.
+ * Parsing stops at the first error; entries before it may have been
+ * delivered, so callers discard what they built on error.
  * The file's contents, and inih's line buffer, are wiped after parsing
  * (credentials files hold secrets). */
 enum ev_err ev_ini_parse_file(const char *path, size_t limit, ev_ini_fn fn,

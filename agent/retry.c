@@ -4,33 +4,35 @@
 
 /* botocore retries/standard.py, plus the transient codes aws-api.md §5
  * lists for the services evident calls. */
+/* clang-format off */
 static const char *const transient_codes[] = {
 	"RequestTimeout",        "RequestTimeoutException",
 	"PriorRequestNotComplete", "InternalError",
 	"ServiceUnavailable",    "IDPCommunicationError",
 };
+/* clang-format on */
 
 static const char *const throttle_codes[] = {
-	"Throttling",
-	"ThrottlingException",
-	"ThrottledException",
-	"RequestThrottledException",
-	"TooManyRequestsException",
-	"ProvisionedThroughputExceededException",
-	"TransactionInProgressException",
-	"RequestLimitExceeded",
-	"BandwidthLimitExceeded",
-	"LimitExceededException",
-	"RequestThrottled",
-	"SlowDown",
-	"PriorRequestNotComplete",
-	"EC2ThrottledException",
+    "Throttling",
+    "ThrottlingException",
+    "ThrottledException",
+    "RequestThrottledException",
+    "TooManyRequestsException",
+    "ProvisionedThroughputExceededException",
+    "TransactionInProgressException",
+    "RequestLimitExceeded",
+    "BandwidthLimitExceeded",
+    "LimitExceededException",
+    "RequestThrottled",
+    "SlowDown",
+    "PriorRequestNotComplete",
+    "EC2ThrottledException",
 };
 
 static const char *const mode_names[] = {
-	[EV_RETRY_STANDARD] = "standard",
-	[EV_RETRY_LEGACY] = "legacy",
-	[EV_RETRY_ADAPTIVE] = "adaptive",
+    [EV_RETRY_STANDARD] = "standard",
+    [EV_RETRY_LEGACY] = "legacy",
+    [EV_RETRY_ADAPTIVE] = "adaptive",
 };
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
@@ -209,8 +211,8 @@ void ev_retry_quota_success(struct ev_retry_quota *q, int last_cost)
 	int refund = last_cost > 0 ? last_cost : EV_RETRY_NO_RETRY_REFUND;
 	pthread_mutex_lock(&q->lock);
 	q->tokens = q->tokens > EV_RETRY_QUOTA_MAX - refund
-			    ? EV_RETRY_QUOTA_MAX
-			    : q->tokens + refund;
+			? EV_RETRY_QUOTA_MAX
+			: q->tokens + refund;
 	pthread_mutex_unlock(&q->lock);
 }
 

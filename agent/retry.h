@@ -22,10 +22,10 @@ enum ev_retry_mode {
 	EV_RETRY_ADAPTIVE,
 };
 
-#define EV_RETRY_ATTEMPTS_MAX 20       /* AWS_MAX_ATTEMPTS accepted 1..20 */
-#define EV_RETRY_BASE_MS 100L          /* transient and timeout backoff base */
+#define EV_RETRY_ATTEMPTS_MAX	  20   /* AWS_MAX_ATTEMPTS accepted 1..20 */
+#define EV_RETRY_BASE_MS	  100L /* transient and timeout backoff base */
 #define EV_RETRY_THROTTLE_BASE_MS 500L /* throttling backoff base */
-#define EV_RETRY_MAX_BACKOFF_MS 20000L /* cap of one delay */
+#define EV_RETRY_MAX_BACKOFF_MS	  20000L /* cap of one delay */
 
 struct ev_retry_config {
 	enum ev_retry_mode mode;
@@ -72,15 +72,16 @@ int ev_retry_max_attempts(const struct ev_retry_config *cfg);
 enum ev_err ev_retry_config_parse(const char *mode, const char *max_attempts,
 				  struct ev_retry_config *out) EV_MUST_CHECK;
 /* "standard", "legacy" or "adaptive". Errors: EV_E_CONFIG. */
-enum ev_err ev_retry_mode_parse(const char *s, enum ev_retry_mode *out)
-	EV_MUST_CHECK;
+enum ev_err ev_retry_mode_parse(const char *s,
+				enum ev_retry_mode *out) EV_MUST_CHECK;
+/* The mode's name as parsed (a static string); "?" for no mode. */
 const char *ev_retry_mode_name(enum ev_retry_mode mode);
 /* A decimal count 1..EV_RETRY_ATTEMPTS_MAX. Errors: EV_E_CONFIG. */
 enum ev_err ev_retry_max_attempts_parse(const char *s, int *out) EV_MUST_CHECK;
 
-#define EV_RETRY_QUOTA_MAX 500
-#define EV_RETRY_COST 5
-#define EV_RETRY_TIMEOUT_COST 10
+#define EV_RETRY_QUOTA_MAX	 500
+#define EV_RETRY_COST		 5
+#define EV_RETRY_TIMEOUT_COST	 10
 #define EV_RETRY_NO_RETRY_REFUND 1
 
 /* One per client, shared by its workers; the mutex guards tokens, which

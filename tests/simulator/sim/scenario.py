@@ -176,14 +176,25 @@ class Scenario:
         return self.by_id.get(account_id)
 
 
-def load(path, now, services=()):
-    """Reads, resolves and validates a scenario file; raises ScenarioError or OSError."""
+def read(path):
+    """The scenario file's JSON; raises ScenarioError or OSError."""
     with open(path, encoding="utf-8") as handle:
         try:
-            raw = json.load(handle)
+            return json.load(handle)
         except ValueError as exc:
             raise ScenarioError([f"{path}: not JSON: {exc}"]) from None
-    return build(raw, now, services)
+
+
+def load(path, now, services=()):
+    """Reads, resolves and validates a scenario file; raises ScenarioError or OSError."""
+    return build(read(path), now, services)
+
+
+def parse_offset(value):
+    """A signed clock offset: seconds, or a duration string like "-10m" / "+2h"."""
+    text = str(value).strip()
+    sign = -1.0 if text.startswith("-") else 1.0
+    return sign * parse_duration(text.lstrip("+-"))
 
 
 def build(raw, now, services=()):

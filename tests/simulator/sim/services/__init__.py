@@ -169,10 +169,7 @@ class Call:
         asked = self.params.get(limit)
         if isinstance(asked, int) and asked > 0:
             size = min(size, asked)
-        others = {k: v for k, v in self.params.items() if k not in (token, limit)}
-        digest = hashlib.sha256(
-            json.dumps([self.action, others], sort_keys=True, default=str).encode()
-        ).hexdigest()[:16]
+        digest = self._digest(token, limit)
         start = 0
         given = self.params.get(token)
         if given:
@@ -184,6 +181,16 @@ class Call:
         end = start + size
         next_token = _encode_token(end, digest) if end < len(items) else None
         return items[start:end], next_token
+
+    def page_token(self, offset, token="NextToken", limit="MaxResults"):
+        """The token paginate() would accept for `offset` (to hand out an empty page)."""
+        return _encode_token(offset, self._digest(token, limit))
+
+    def _digest(self, token, limit):
+        others = {k: v for k, v in self.params.items() if k not in (token, limit)}
+        return hashlib.sha256(
+            json.dumps([self.action, others], sort_keys=True, default=str).encode()
+        ).hexdigest()[:16]
 
 
 def _encode_token(offset, digest):
