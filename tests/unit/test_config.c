@@ -482,7 +482,8 @@ static void shipped_config_documents_every_key(void **state)
 			char *close = strchr(buf, ']');
 			assert_non_null(close);
 			*close = '\0';
-			snprintf(section, sizeof(section), "%s", buf + 1);
+			assert_true(strlen(buf + 1) < sizeof(section));
+			memcpy(section, buf + 1, strlen(buf + 1) + 1);
 			used += (size_t)snprintf(uncommented + used,
 						 sizeof(uncommented) - used,
 						 "[%s]\n", section);
