@@ -76,8 +76,8 @@ static void usage(FILE *out)
 		"\n"
 		"Credentials come from the AWS default chain (--profile before "
 		"the command\npicks a profile). The secret key is never "
-		"printed; the session token appears\nonly where the signed "
-		"request carries it.\n"
+		"printed; the session token appears\nonly in the signed "
+		"request and, when it is signed, in the canonical request.\n"
 		"Exit status: 0 signed; 2 usage error, malformed request or "
 		"no usable\ncredentials; 3 any other failure.\n");
 }
@@ -128,10 +128,11 @@ static int parse_args(int argc, char **argv, struct sign_opts *o)
 			else if (!strcmp(value, "authorization"))
 				o->show = SHOW_AUTHORIZATION;
 			else {
-				fprintf(stderr,
-					"evident: sign: --show takes canonical, "
-					"string-to-sign, authorization or "
-					"request\n");
+				fprintf(
+				    stderr,
+				    "evident: sign: --show takes canonical, "
+				    "string-to-sign, authorization or "
+				    "request\n");
 				return EV_EXIT_USAGE;
 			}
 		} else if (!strcmp(a, "--unsigned-payload")) {
@@ -143,8 +144,8 @@ static int parse_args(int argc, char **argv, struct sign_opts *o)
 		} else if (!strcmp(a, "--unsigned-session-token")) {
 			o->unsigned_session_token = true;
 		} else {
-			fprintf(stderr, "evident: sign: unknown argument '%s'\n",
-				a);
+			fprintf(stderr,
+				"evident: sign: unknown argument '%s'\n", a);
 			usage(stderr);
 			return EV_EXIT_USAGE;
 		}
@@ -286,29 +287,29 @@ int ev_cmd_sign(const struct ev_cli_globals *g, int argc, char **argv)
 		headers[i] = (struct ev_sigv4_header){req.headers[i].name,
 						      req.headers[i].value};
 	struct ev_sigv4_request sreq = {
-		.method = req.method,
-		.path = req.path,
-		.query = req.query,
-		.headers = headers,
-		.n_headers = req.n_headers,
-		.body = req.body,
-		.body_len = req.body_len,
-		.payload_hash = o.unsigned_payload ? EV_SIGV4_UNSIGNED_PAYLOAD
-						   : NULL,
+	    .method = req.method,
+	    .path = req.path,
+	    .query = req.query,
+	    .headers = headers,
+	    .n_headers = req.n_headers,
+	    .body = req.body,
+	    .body_len = req.body_len,
+	    .payload_hash =
+		o.unsigned_payload ? EV_SIGV4_UNSIGNED_PAYLOAD : NULL,
 	};
 	struct ev_sigv4_params params = {
-		.region = o.region,
-		.service = o.service,
-		.time = when,
-		.s3_paths = !strcmp(o.service, "s3"),
-		.no_normalize_path = o.no_normalize_path,
-		.content_sha256_header = o.content_sha256_header,
-		.unsigned_session_token = o.unsigned_session_token,
+	    .region = o.region,
+	    .service = o.service,
+	    .time = when,
+	    .s3_paths = !strcmp(o.service, "s3"),
+	    .no_normalize_path = o.no_normalize_path,
+	    .content_sha256_header = o.content_sha256_header,
+	    .unsigned_session_token = o.unsigned_session_token,
 	};
 	struct ev_sigv4_credentials sc = {
-		.access_key_id = creds.access_key_id,
-		.secret_access_key = creds.secret_access_key,
-		.session_token = creds.session_token,
+	    .access_key_id = creds.access_key_id,
+	    .secret_access_key = creds.secret_access_key,
+	    .session_token = creds.session_token,
 	};
 	rc = ev_sigv4_sign(&sreq, &params, &sc, NULL, &sig, &err);
 	if (rc != EV_OK)

@@ -29,7 +29,7 @@ extern char **environ;
 
 /* Refresh windows of botocore: advisory 15 min (a failed refresh keeps the
  * old credentials), mandatory 10 min (a failed refresh is an error). */
-#define ADVISORY_REFRESH_SECONDS (15 * 60)
+#define ADVISORY_REFRESH_SECONDS  (15 * 60)
 #define MANDATORY_REFRESH_SECONDS (10 * 60)
 /* Between two refresh attempts inside the advisory window, so that many
  * workers do not each call STS or the metadata service. */
@@ -43,17 +43,17 @@ extern char **environ;
  * which a daemon cannot afford. */
 #define PROCESS_TIMEOUT_MS (120 * 1000)
 
-#define CONTAINER_HOST_URL "http://169.254.170.2"
+#define CONTAINER_HOST_URL   "http://169.254.170.2"
 #define CONTAINER_TIMEOUT_MS 2000 /* botocore: 2 s, 3 attempts */
-#define CONTAINER_ATTEMPTS 3
-#define IMDS_DEFAULT_URL "http://169.254.169.254"
-#define IMDS_DEFAULT_URL_V6 "http://[fd00:ec2::254]"
-#define IMDS_TOKEN_TTL 21600
+#define CONTAINER_ATTEMPTS   3
+#define IMDS_DEFAULT_URL     "http://169.254.169.254"
+#define IMDS_DEFAULT_URL_V6  "http://[fd00:ec2::254]"
+#define IMDS_TOKEN_TTL	     21600
 /* A cached token is not used in its last minute. */
 #define IMDS_TOKEN_MARGIN 60
-#define IMDS_TOKEN_MAX 1024
+#define IMDS_TOKEN_MAX	  1024
 #define METADATA_BODY_MAX (64u * 1024)
-#define ROLE_NAME_MAX 64
+#define ROLE_NAME_MAX	  64
 
 void ev_credentials_cleanup(struct ev_credentials *c)
 {
@@ -102,27 +102,30 @@ static bool env_true(const char *name)
 
 /* Checks a credential value before it is used: present, bounded, and free
  * of bytes that could break an HTTP header (the key ID and the token travel
- * in headers). `what` names the value's origin, never its content. */
+ * in headers). `what` names the value's origin, never its content; `bad`
+ * is the code for an empty or ill-formed value: EV_E_CONFIG for settings,
+ * EV_E_MALFORMED for what a process or an endpoint answered. */
 static enum ev_err check_value(const char *what, const char *s, size_t max,
-			       struct ev_error *err)
+			       enum ev_err bad, struct ev_error *err)
 {
 	size_t n = strnlen(s, max + 1);
-	EV_ENSURE_E(err, n > 0, EV_E_CONFIG, "%s is empty", what);
+	EV_ENSURE_E(err, n > 0, bad, "%s is empty", what);
 	EV_ENSURE_E(err, n <= max, EV_E_LIMIT, "%s is longer than %zu bytes",
 		    what, max);
 	for (size_t i = 0; i < n; i++) {
 		unsigned char ch = (unsigned char)s[i];
-		EV_ENSURE_E(err, ch > 0x20 && ch < 0x7f, EV_E_CONFIG,
+		EV_ENSURE_E(err, ch > 0x20 && ch < 0x7f, bad,
 			    "%s contains a space or a control character", what);
 	}
 	return EV_OK;
 }
 
-/* Names for the three values in messages. */
+/* Names for the three values in messages, and the code for bad ones. */
 struct value_names {
 	const char *akid;
 	const char *secret;
 	const char *token;
+	enum ev_err bad;
 };
 
 /* Fills out from three values (token may be NULL), copying them into owned
@@ -133,10 +136,13 @@ static enum ev_err creds_set(struct ev_credentials *out, const char *akid,
 			     struct ev_error *err)
 {
 	memset(out, 0, sizeof(*out));
-	EV_TRY(check_value(names->akid, akid, ACCESS_KEY_ID_MAX, err));
-	EV_TRY(check_value(names->secret, secret, EV_LIMIT_SECRET, err));
+	EV_TRY(
+	    check_value(names->akid, akid, ACCESS_KEY_ID_MAX, names->bad, err));
+	EV_TRY(check_value(names->secret, secret, EV_LIMIT_SECRET, names->bad,
+			   err));
 	if (token)
-		EV_TRY(check_value(names->token, token, EV_LIMIT_SECRET, err));
+		EV_TRY(check_value(names->token, token, EV_LIMIT_SECRET,
+				   names->bad, err));
 	out->access_key_id = ev_strdup(akid);
 	out->secret_access_key = ev_strdup(secret);
 	if (token)
@@ -166,8 +172,8 @@ static enum ev_err read_token_file(const char *what, const char *path,
 {
 	*out = NULL;
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	EV_ENSURE_E(err, fd >= 0, EV_E_IO, "%s %s: cannot open: %s", what,
-		    path, strerror(errno));
+	EV_ENSURE_E(err, fd >= 0, EV_E_IO, "%s %s: cannot open: %s", what, path,
+		    strerror(errno));
 	enum ev_err rc = EV_OK;
 	struct ev_buf b;
 	ev_buf_init_secret(&b, EV_LIMIT_TOKEN_FILE);
@@ -183,8 +189,9 @@ static enum ev_err read_token_file(const char *what, const char *path,
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			rc = ev_error_set(err, EV_E_IO, "%s %s: cannot read: %s",
-					  what, path, strerror(errno));
+			rc =
+			    ev_error_set(err, EV_E_IO, "%s %s: cannot read: %s",
+					 what, path, strerror(errno));
 			goto out;
 		}
 		if (n == 0)
@@ -202,7 +209,8 @@ static enum ev_err read_token_file(const char *what, const char *path,
 	while (end > start && strchr(" \t\r\n", b.data[end - 1]))
 		end--;
 	if (start == end) {
-		rc = ev_error_set(err, EV_E_CONFIG, "%s %s is empty", what, path);
+		rc = ev_error_set(err, EV_E_CONFIG, "%s %s is empty", what,
+				  path);
 		goto out;
 	}
 	if (memchr(b.data + start, '\0', end - start)) {
@@ -230,13 +238,11 @@ static void json_wipe(json_t *j)
 	} else if (json_is_object(j)) {
 		const char *k;
 		json_t *v;
-		json_object_foreach(j, k, v)
-			json_wipe(v);
+		json_object_foreach(j, k, v) json_wipe(v);
 	} else if (json_is_array(j)) {
 		size_t i;
 		json_t *v;
-		json_array_foreach(j, i, v)
-			json_wipe(v);
+		json_array_foreach(j, i, v) json_wipe(v);
 	}
 }
 
@@ -288,14 +294,14 @@ static enum ev_err creds_from_json(const char *what, const json_t *doc,
 		    EV_E_MALFORMED, "%s: %s is not a string", what, token_key);
 	time_t expiration = 0;
 	if (exp)
-		EV_ENSURE_E(err, ev_time_parse_iso8601(exp, &expiration) == EV_OK,
-			    EV_E_MALFORMED, "%s: Expiration is not ISO 8601",
-			    what);
+		EV_ENSURE_E(
+		    err, ev_time_parse_iso8601(exp, &expiration) == EV_OK,
+		    EV_E_MALFORMED, "%s: Expiration is not ISO 8601", what);
 	char n1[96], n2[96], n3[96];
 	snprintf(n1, sizeof(n1), "%s AccessKeyId", what);
 	snprintf(n2, sizeof(n2), "%s SecretAccessKey", what);
 	snprintf(n3, sizeof(n3), "%s %s", what, token_key);
-	struct value_names names = { n1, n2, n3 };
+	struct value_names names = {n1, n2, n3, EV_E_MALFORMED};
 	EV_TRY(creds_set(out, akid, secret, token && *token ? token : NULL,
 			 &names, err));
 	out->expiration = expiration;
@@ -308,7 +314,7 @@ struct ev_credentials_provider {
 	char *profile; /* explicit profile, NULL if none */
 	char *region;
 	char *ca_bundle;
-	struct ev_aws *aws;       /* borrowed, or own_aws */
+	struct ev_aws *aws; /* borrowed, or own_aws */
 	struct ev_aws *own_aws;
 	struct ev_http *meta_http; /* borrowed, or own_http */
 	struct ev_http *own_http;
@@ -357,10 +363,10 @@ static enum ev_err get_http(struct chain *ch, struct ev_http **out,
 	struct ev_credentials_provider *p = ch->p;
 	if (!p->meta_http) {
 		struct ev_http_options o = {
-			.connect_timeout_ms = 1000,
-			.timeout_ms = 5000,
-			.max_body = METADATA_BODY_MAX,
-			.allow_http = true,
+		    .connect_timeout_ms = 1000,
+		    .timeout_ms = 5000,
+		    .max_body = METADATA_BODY_MAX,
+		    .allow_http = true,
 		};
 		p->own_http = ev_http_curl_new(&o, err);
 		if (!p->own_http)
@@ -394,15 +400,17 @@ static enum ev_err source_env(struct ev_credentials *out, struct ev_error *err)
 	const char *secret = env_get("AWS_SECRET_ACCESS_KEY");
 	if (!akid && !secret)
 		return EV_E_NO_CREDENTIALS;
-	EV_ENSURE_E(err, akid, EV_E_CONFIG,
-		    "AWS_SECRET_ACCESS_KEY is set but AWS_ACCESS_KEY_ID is not");
-	EV_ENSURE_E(err, secret, EV_E_CONFIG,
-		    "AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not");
+	EV_ENSURE_E(
+	    err, akid, EV_E_CONFIG,
+	    "AWS_SECRET_ACCESS_KEY is set but AWS_ACCESS_KEY_ID is not");
+	EV_ENSURE_E(
+	    err, secret, EV_E_CONFIG,
+	    "AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not");
 	/* AWS_SESSION_TOKEN is the name the SDKs standardised on; the legacy
 	 * name only counts when the new one is absent. */
-	struct value_names names = { "AWS_ACCESS_KEY_ID",
-				     "AWS_SECRET_ACCESS_KEY",
-				     "AWS_SESSION_TOKEN" };
+	struct value_names names = {"AWS_ACCESS_KEY_ID",
+				    "AWS_SECRET_ACCESS_KEY",
+				    "AWS_SESSION_TOKEN", EV_E_CONFIG};
 	const char *token = env_get("AWS_SESSION_TOKEN");
 	if (!token) {
 		names.token = "AWS_SECURITY_TOKEN";
@@ -411,8 +419,9 @@ static enum ev_err source_env(struct ev_credentials *out, struct ev_error *err)
 	time_t expiration = 0;
 	const char *exp = env_get("AWS_CREDENTIAL_EXPIRATION");
 	if (exp && ev_time_parse_iso8601(exp, &expiration) != EV_OK)
-		return ev_error_set(err, EV_E_CONFIG,
-				    "AWS_CREDENTIAL_EXPIRATION is not an ISO 8601 time");
+		return ev_error_set(
+		    err, EV_E_CONFIG,
+		    "AWS_CREDENTIAL_EXPIRATION is not an ISO 8601 time");
 	EV_TRY(creds_set(out, akid, secret, token, &names, err));
 	out->expiration = expiration;
 	set_source(out, "environment", NULL);
@@ -432,35 +441,36 @@ static enum ev_err source_profile_keys(struct chain *ch, const char *name,
 	struct ev_profile_value akid, secret, token;
 	bool has_akid = ev_profile_lookup(ch->profiles, name,
 					  "aws_access_key_id", file, &akid);
-	bool has_secret = ev_profile_lookup(ch->profiles, name,
-					    "aws_secret_access_key", file,
-					    &secret);
+	bool has_secret = ev_profile_lookup(
+	    ch->profiles, name, "aws_secret_access_key", file, &secret);
 	if (!has_akid && !has_secret)
 		return EV_E_NO_CREDENTIALS;
 	const char *path = ev_profile_path(ch->profiles, file);
 	EV_ENSURE_E(err, has_akid, EV_E_CONFIG,
-		    "profile %s in %s has aws_secret_access_key but no aws_access_key_id",
+		    "profile %s in %s has aws_secret_access_key but no "
+		    "aws_access_key_id",
 		    name, path);
 	EV_ENSURE_E(err, has_secret, EV_E_CONFIG,
-		    "profile %s in %s has aws_access_key_id but no aws_secret_access_key",
+		    "profile %s in %s has aws_access_key_id but no "
+		    "aws_secret_access_key",
 		    name, path);
 	const char *token_key = "aws_session_token";
-	bool has_token = ev_profile_lookup(ch->profiles, name, token_key, file,
-					   &token);
+	bool has_token =
+	    ev_profile_lookup(ch->profiles, name, token_key, file, &token);
 	if (!has_token) {
 		token_key = "aws_security_token";
 		has_token = ev_profile_lookup(ch->profiles, name, token_key,
 					      file, &token);
 	}
 	char n1[EV_ERROR_MSG_MAX / 2], n2[EV_ERROR_MSG_MAX / 2],
-		n3[EV_ERROR_MSG_MAX / 2];
+	    n3[EV_ERROR_MSG_MAX / 2];
 	snprintf(n1, sizeof(n1), "aws_access_key_id at %s:%d", akid.file,
 		 akid.line);
-	snprintf(n2, sizeof(n2), "aws_secret_access_key at %s:%d",
-		 secret.file, secret.line);
+	snprintf(n2, sizeof(n2), "aws_secret_access_key at %s:%d", secret.file,
+		 secret.line);
 	snprintf(n3, sizeof(n3), "%s at %s:%d", token_key,
 		 has_token ? token.file : "", has_token ? token.line : 0);
-	struct value_names names = { n1, n2, n3 };
+	struct value_names names = {n1, n2, n3, EV_E_CONFIG};
 	EV_TRY(creds_set(out, akid.value, secret.value,
 			 has_token && *token.value ? token.value : NULL, &names,
 			 err));
@@ -482,7 +492,7 @@ static enum ev_err run_process(const char *what, const char *cmd,
 		    "%s: cannot create a pipe: %s", what, strerror(errno));
 	/* Prepared before fork: the child may only call async-signal-safe
 	 * functions in a threaded process. */
-	char *const argv[] = { "sh", "-c", (char *)cmd, NULL };
+	char *const argv[] = {"sh", "-c", (char *)cmd, NULL};
 	pid_t pid = fork();
 	if (pid < 0) {
 		int e = errno;
@@ -513,7 +523,7 @@ static enum ev_err run_process(const char *what, const char *cmd,
 					  PROCESS_TIMEOUT_MS / 1000);
 			break;
 		}
-		struct pollfd pfd = { .fd = fds[0], .events = POLLIN };
+		struct pollfd pfd = {.fd = fds[0], .events = POLLIN};
 		int pr = poll(&pfd, 1, (int)(PROCESS_TIMEOUT_MS - spent));
 		if (pr < 0 && errno == EINTR)
 			continue;
@@ -589,7 +599,8 @@ static enum ev_err source_process(struct chain *ch, const char *name,
 		goto out;
 	rc = json_object_parse(what, output.data, output.len, &doc, err);
 	if (rc == EV_OK)
-		rc = creds_from_json(what, doc, "SessionToken", false, out, err);
+		rc =
+		    creds_from_json(what, doc, "SessionToken", false, out, err);
 	if (rc != EV_OK)
 		goto out;
 	/* botocore compares with the integer 1; JSON 1.0 passes there too. */
@@ -639,7 +650,7 @@ static bool container_http_host_ok(const char *url)
 		return true;
 	/* 127.0.0.0/8, dotted quad only. */
 	unsigned parts = 0, val = 0, digits = 0;
-	unsigned octet[4] = { 0 };
+	unsigned octet[4] = {0};
 	for (const char *p = host;; p++) {
 		if (*p >= '0' && *p <= '9' && digits < 3) {
 			val = val * 10 + (unsigned)(*p - '0');
@@ -678,8 +689,9 @@ static enum ev_err container_auth(char **out, struct ev_error *err)
 	if (strpbrk(*out, "\r\n")) {
 		ev_secret_free_str(*out);
 		*out = NULL;
-		return ev_error_set(err, EV_E_CONFIG,
-				    "the container authorization token holds a line break");
+		return ev_error_set(
+		    err, EV_E_CONFIG,
+		    "the container authorization token holds a line break");
 	}
 	return EV_OK;
 }
@@ -694,8 +706,8 @@ static enum ev_err http_status_error(const char *what, long status,
 		code = EV_E_NOT_FOUND;
 	else if (status >= 400 && status < 500)
 		code = EV_E_INVALID;
-	enum ev_err rc = ev_error_set(err, code, "%s answered HTTP %ld", what,
-				      status);
+	enum ev_err rc =
+	    ev_error_set(err, code, "%s answered HTTP %ld", what, status);
 	if (err)
 		err->http_status = (int)status;
 	return rc;
@@ -713,23 +725,28 @@ static enum ev_err source_container(struct chain *ch,
 	char url[EV_LIMIT_URL];
 	if (rel) {
 		EV_ENSURE_E(err, rel[0] == '/', EV_E_CONFIG,
-			    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI must start with '/'");
-		int n = snprintf(url, sizeof(url), "%s%s", CONTAINER_HOST_URL,
-				 rel);
-		EV_ENSURE_E(err, n > 0 && (size_t)n < sizeof(url), EV_E_CONFIG,
-			    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI is too long");
+			    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI must start "
+			    "with '/'");
+		int n =
+		    snprintf(url, sizeof(url), "%s%s", CONTAINER_HOST_URL, rel);
+		EV_ENSURE_E(
+		    err, n > 0 && (size_t)n < sizeof(url), EV_E_CONFIG,
+		    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI is too long");
 	} else {
 		size_t n = strlen(full);
 		EV_ENSURE_E(err, n < sizeof(url), EV_E_CONFIG,
 			    "AWS_CONTAINER_CREDENTIALS_FULL_URI is too long");
 		if (strncasecmp(full, "http://", 7) == 0)
-			EV_ENSURE_E(err, container_http_host_ok(full),
-				    EV_E_CONFIG,
-				    "AWS_CONTAINER_CREDENTIALS_FULL_URI: plain http is allowed only to loopback, 169.254.170.2, 169.254.170.23 and [fd00:ec2::23]");
+			EV_ENSURE_E(
+			    err, container_http_host_ok(full), EV_E_CONFIG,
+			    "AWS_CONTAINER_CREDENTIALS_FULL_URI: plain http is "
+			    "allowed only to loopback, 169.254.170.2, "
+			    "169.254.170.23 and [fd00:ec2::23]");
 		else
 			EV_ENSURE_E(err, strncasecmp(full, "https://", 8) == 0,
 				    EV_E_CONFIG,
-				    "AWS_CONTAINER_CREDENTIALS_FULL_URI must be an http or https URL");
+				    "AWS_CONTAINER_CREDENTIALS_FULL_URI must "
+				    "be an http or https URL");
 		memcpy(url, full, n + 1);
 	}
 	struct ev_http *http;
@@ -744,15 +761,15 @@ static enum ev_err source_container(struct chain *ch,
 	if (rc != EV_OK)
 		goto out;
 	struct ev_http_header hdrs[2] = {
-		{ "Accept", "application/json" },
-		{ "Authorization", auth },
+	    {"Accept", "application/json"},
+	    {"Authorization", auth},
 	};
 	struct ev_http_request req = {
-		.method = "GET",
-		.url = url,
-		.headers = hdrs,
-		.n_headers = auth ? 2 : 1,
-		.timeout_ms = CONTAINER_TIMEOUT_MS,
+	    .method = "GET",
+	    .url = url,
+	    .headers = hdrs,
+	    .n_headers = auth ? 2 : 1,
+	    .timeout_ms = CONTAINER_TIMEOUT_MS,
 	};
 	for (int attempt = 1;; attempt++) {
 		rc = ev_http_perform(http, &req, &resp, err);
@@ -801,8 +818,8 @@ static void imds_drop_token(struct ev_credentials_provider *p)
  * failures are retried. */
 static enum ev_err imds_request(struct imds *m, const char *method,
 				const char *path,
-				const struct ev_http_header *hdrs, size_t n_hdrs,
-				struct ev_http_response *resp,
+				const struct ev_http_header *hdrs,
+				size_t n_hdrs, struct ev_http_response *resp,
 				struct ev_error *err)
 {
 	char url[EV_LIMIT_URL];
@@ -810,11 +827,11 @@ static enum ev_err imds_request(struct imds *m, const char *method,
 	EV_ENSURE_E(err, n > 0 && (size_t)n < sizeof(url), EV_E_CONFIG,
 		    "instance metadata URL too long");
 	struct ev_http_request req = {
-		.method = method,
-		.url = url,
-		.headers = hdrs,
-		.n_headers = n_hdrs,
-		.timeout_ms = m->timeout_ms,
+	    .method = method,
+	    .url = url,
+	    .headers = hdrs,
+	    .n_headers = n_hdrs,
+	    .timeout_ms = m->timeout_ms,
 	};
 	enum ev_err rc = EV_E_NETWORK;
 	for (int i = 0; i < m->attempts; i++) {
@@ -833,7 +850,8 @@ static enum ev_err imds_token(struct chain *ch, struct imds *m,
 {
 	struct ev_credentials_provider *p = ch->p;
 	*token = NULL;
-	if (p->imds_token && ch->now + IMDS_TOKEN_MARGIN < p->imds_token_expiry) {
+	if (p->imds_token &&
+	    ch->now + IMDS_TOKEN_MARGIN < p->imds_token_expiry) {
 		*token = p->imds_token;
 		return EV_OK;
 	}
@@ -841,14 +859,14 @@ static enum ev_err imds_token(struct chain *ch, struct imds *m,
 	char ttl[16];
 	snprintf(ttl, sizeof(ttl), "%d", IMDS_TOKEN_TTL);
 	struct ev_http_header h[] = {
-		{ "X-aws-ec2-metadata-token-ttl-seconds", ttl },
+	    {"X-aws-ec2-metadata-token-ttl-seconds", ttl},
 	};
 	struct ev_http_response resp;
 	ev_http_response_init(&resp, IMDS_TOKEN_MAX + 1);
 	resp.body.secret = true;
-	struct ev_error terr = { 0 };
-	enum ev_err rc = imds_request(m, "PUT", "/latest/api/token", h, 1,
-				      &resp, &terr);
+	struct ev_error terr = {0};
+	enum ev_err rc =
+	    imds_request(m, "PUT", "/latest/api/token", h, 1, &resp, &terr);
 	bool fallback = false;
 	if (rc == EV_E_NETWORK) {
 		/* A timeout here is what a container with hop limit 1 sees:
@@ -867,7 +885,8 @@ static enum ev_err imds_token(struct chain *ch, struct imds *m,
 				       resp.status, err);
 	} else {
 		rc = check_value("instance metadata token",
-				 ev_buf_str(&resp.body), IMDS_TOKEN_MAX, err);
+				 ev_buf_str(&resp.body), IMDS_TOKEN_MAX,
+				 EV_E_MALFORMED, err);
 		if (rc == EV_OK) {
 			p->imds_token = ev_strdup(ev_buf_str(&resp.body));
 			if (!p->imds_token)
@@ -882,8 +901,10 @@ static enum ev_err imds_token(struct chain *ch, struct imds *m,
 		if (terr.code == EV_E_NETWORK)
 			return ev_error_set(err, EV_E_NO_CREDENTIALS,
 					    "instance metadata not reachable");
-		return ev_error_set(err, EV_E_AUTH,
-				    "instance metadata refused a session token and IMDSv1 is disabled (AWS_EC2_METADATA_V1_DISABLED)");
+		return ev_error_set(
+		    err, EV_E_AUTH,
+		    "instance metadata refused a session token and IMDSv1 is "
+		    "disabled (AWS_EC2_METADATA_V1_DISABLED)");
 	}
 	return rc;
 }
@@ -910,12 +931,14 @@ static enum ev_err imds_config(struct chain *ch, struct imds *m,
 	const char *mode = env_get("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE");
 	if (!base)
 		base = mode && strcasecmp(mode, "ipv6") == 0
-			       ? IMDS_DEFAULT_URL_V6
-			       : IMDS_DEFAULT_URL;
-	EV_ENSURE_E(err, strncasecmp(base, "http://", 7) == 0 ||
-				 strncasecmp(base, "https://", 8) == 0,
-		    EV_E_CONFIG,
-		    "AWS_EC2_METADATA_SERVICE_ENDPOINT must be an http or https URL");
+			   ? IMDS_DEFAULT_URL_V6
+			   : IMDS_DEFAULT_URL;
+	EV_ENSURE_E(
+	    err,
+	    strncasecmp(base, "http://", 7) == 0 ||
+		strncasecmp(base, "https://", 8) == 0,
+	    EV_E_CONFIG,
+	    "AWS_EC2_METADATA_SERVICE_ENDPOINT must be an http or https URL");
 	size_t n = strlen(base);
 	while (n > 0 && base[n - 1] == '/')
 		n--;
@@ -930,10 +953,10 @@ static enum ev_err imds_config(struct chain *ch, struct imds *m,
 		char *end;
 		errno = 0;
 		double s = strtod(t, &end);
-		EV_ENSURE_E(err, errno == 0 && *end == '\0' && s > 0 &&
-					 s <= 3600,
-			    EV_E_CONFIG,
-			    "AWS_METADATA_SERVICE_TIMEOUT is not a number of seconds");
+		EV_ENSURE_E(
+		    err, errno == 0 && *end == '\0' && s > 0 && s <= 3600,
+		    EV_E_CONFIG,
+		    "AWS_METADATA_SERVICE_TIMEOUT is not a number of seconds");
 		m->timeout_ms = (long)(s * 1000);
 		if (m->timeout_ms < 1)
 			m->timeout_ms = 1;
@@ -944,9 +967,11 @@ static enum ev_err imds_config(struct chain *ch, struct imds *m,
 		char *end;
 		errno = 0;
 		long v = strtol(a, &end, 10);
-		EV_ENSURE_E(err, errno == 0 && *end == '\0' && v >= 1 && v <= 10,
+		EV_ENSURE_E(err,
+			    errno == 0 && *end == '\0' && v >= 1 && v <= 10,
 			    EV_E_CONFIG,
-			    "AWS_METADATA_SERVICE_NUM_ATTEMPTS is not a number from 1 to 10");
+			    "AWS_METADATA_SERVICE_NUM_ATTEMPTS is not a number "
+			    "from 1 to 10");
 		m->attempts = (int)v;
 	}
 	m->v1_disabled = env_true("AWS_EC2_METADATA_V1_DISABLED");
@@ -960,7 +985,7 @@ static enum ev_err imds_fetch(struct chain *ch, struct imds *m,
 	*retry_token = false;
 	const char *token;
 	EV_TRY(imds_token(ch, m, &token, err));
-	struct ev_http_header h[] = { { "X-aws-ec2-metadata-token", token } };
+	struct ev_http_header h[] = {{"X-aws-ec2-metadata-token", token}};
 	size_t nh = token ? 1 : 0;
 	const char *list = "/latest/meta-data/iam/security-credentials/";
 
@@ -968,7 +993,7 @@ static enum ev_err imds_fetch(struct chain *ch, struct imds *m,
 	struct ev_http_response resp;
 	ev_http_response_init(&resp, METADATA_BODY_MAX);
 	resp.body.secret = true;
-	struct ev_error nerr = { 0 };
+	struct ev_error nerr = {0};
 	enum ev_err rc = imds_request(m, "GET", list, h, nh, &resp, &nerr);
 	char role[ROLE_NAME_MAX + 1];
 	if (rc == EV_E_NETWORK) {
@@ -984,13 +1009,15 @@ static enum ev_err imds_fetch(struct chain *ch, struct imds *m,
 	if (resp.status == 401 && token) {
 		/* The token expired or was revoked early: one new one. */
 		*retry_token = true;
-		rc = ev_error_set(err, EV_E_AUTH,
-				  "instance metadata refused the session token");
+		rc =
+		    ev_error_set(err, EV_E_AUTH,
+				 "instance metadata refused the session token");
 		goto out;
 	}
 	if (resp.status == 404) {
-		rc = ev_error_set(err, EV_E_NO_CREDENTIALS,
-				  "instance metadata: no IAM role attached to this instance");
+		rc = ev_error_set(
+		    err, EV_E_NO_CREDENTIALS,
+		    "instance metadata: no IAM role attached to this instance");
 		goto out;
 	}
 	if (resp.status != 200) {
@@ -1002,8 +1029,9 @@ static enum ev_err imds_fetch(struct chain *ch, struct imds *m,
 	const char *body = ev_buf_str(&resp.body);
 	size_t rn = strcspn(body, "\r\n");
 	if (!role_name_ok(body, rn)) {
-		rc = ev_error_set(err, EV_E_MALFORMED,
-				  "instance metadata role name is not a role name");
+		rc = ev_error_set(
+		    err, EV_E_MALFORMED,
+		    "instance metadata role name is not a role name");
 		goto out;
 	}
 	memcpy(role, body, rn);
@@ -1025,8 +1053,9 @@ static enum ev_err imds_fetch(struct chain *ch, struct imds *m,
 	}
 	if (resp.status == 401 && token) {
 		*retry_token = true;
-		rc = ev_error_set(err, EV_E_AUTH,
-				  "instance metadata refused the session token");
+		rc =
+		    ev_error_set(err, EV_E_AUTH,
+				 "instance metadata refused the session token");
 		goto out;
 	}
 	if (resp.status != 200) {
@@ -1041,7 +1070,8 @@ static enum ev_err imds_fetch(struct chain *ch, struct imds *m,
 	const char *code = json_str(doc, "Code");
 	if (code && strcmp(code, "Success") != 0) {
 		rc = ev_error_set(err, EV_E_AUTH,
-				  "instance metadata credentials for role %s: Code is not Success",
+				  "instance metadata credentials for role %s: "
+				  "Code is not Success",
 				  role);
 		if (err)
 			ev_error_copy_field(err->aws_code,
@@ -1049,8 +1079,8 @@ static enum ev_err imds_fetch(struct chain *ch, struct imds *m,
 					    strlen(code));
 		goto out;
 	}
-	rc = creds_from_json("instance metadata credentials", doc, "Token", true,
-			     out, err);
+	rc = creds_from_json("instance metadata credentials", doc, "Token",
+			     true, out, err);
 	if (rc == EV_OK)
 		set_source(out, "imds", NULL);
 out:
@@ -1063,8 +1093,9 @@ static enum ev_err source_imds(struct chain *ch, struct ev_credentials *out,
 			       struct ev_error *err)
 {
 	if (env_true("AWS_EC2_METADATA_DISABLED"))
-		return ev_error_set(err, EV_E_NO_CREDENTIALS,
-				    "instance metadata disabled (AWS_EC2_METADATA_DISABLED)");
+		return ev_error_set(
+		    err, EV_E_NO_CREDENTIALS,
+		    "instance metadata disabled (AWS_EC2_METADATA_DISABLED)");
 	struct imds m;
 	EV_TRY(imds_config(ch, &m, err));
 	bool retry;
@@ -1093,19 +1124,20 @@ static enum ev_err source_web_identity(struct chain *ch, const char *name,
 				       struct ev_credentials *out,
 				       struct ev_error *err)
 {
-	const char *file = wi_setting(ch, name, env_enabled,
-				      "AWS_WEB_IDENTITY_TOKEN_FILE",
-				      "web_identity_token_file");
+	const char *file =
+	    wi_setting(ch, name, env_enabled, "AWS_WEB_IDENTITY_TOKEN_FILE",
+		       "web_identity_token_file");
 	if (!file || !*file)
 		return EV_E_NO_CREDENTIALS;
-	const char *role = wi_setting(ch, name, env_enabled, "AWS_ROLE_ARN",
-				      "role_arn");
+	const char *role =
+	    wi_setting(ch, name, env_enabled, "AWS_ROLE_ARN", "role_arn");
 	EV_ENSURE_E(err, role && *role, EV_E_CONFIG,
-		    "a web identity token file is configured but no role ARN (AWS_ROLE_ARN or role_arn of profile %s)",
+		    "a web identity token file is configured but no role ARN "
+		    "(AWS_ROLE_ARN or role_arn of profile %s)",
 		    name);
-	const char *session = wi_setting(ch, name, env_enabled,
-					 "AWS_ROLE_SESSION_NAME",
-					 "role_session_name");
+	const char *session =
+	    wi_setting(ch, name, env_enabled, "AWS_ROLE_SESSION_NAME",
+		       "role_session_name");
 	char gen[32];
 	if (!session || !*session) {
 		snprintf(gen, sizeof(gen), "evident-%lld", (long long)ch->now);
@@ -1117,11 +1149,11 @@ static enum ev_err source_web_identity(struct chain *ch, const char *name,
 	char *token = NULL;
 	EV_TRY(read_token_file("web identity token file", file, &token, err));
 	enum ev_err rc = ev_sts_assume_role_with_web_identity(
-		aws, sts_region(ch), role, session, token, out, NULL, err);
+	    aws, sts_region(ch), role, session, token, out, NULL, err);
 	ev_secret_free_str(token);
 	if (rc != EV_OK) {
-		ev_error_prefix(err, "web identity (AssumeRoleWithWebIdentity %s): ",
-				role);
+		ev_error_prefix(
+		    err, "web identity (AssumeRoleWithWebIdentity %s): ", role);
 		return rc;
 	}
 	set_source(out, "web-identity", NULL);
@@ -1149,8 +1181,8 @@ static bool has_assume_role(struct chain *ch, const char *name)
 
 static bool has_sso(struct chain *ch, const char *name)
 {
-	static const char *const keys[] = { "sso_start_url", "sso_session",
-					    "sso_account_id", "sso_role_name" };
+	static const char *const keys[] = {"sso_start_url", "sso_session",
+					   "sso_account_id", "sso_role_name"};
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 		if (ev_profile_get(ch->profiles, name, keys[i], EV_PROFILE_ANY))
 			return true;
@@ -1166,10 +1198,12 @@ static enum ev_err profile_chain(struct chain *ch, const char *name,
 	enum ev_err rc = source_web_identity(ch, name, env_enabled, out, err);
 	if (rc != EV_E_NO_CREDENTIALS)
 		return rc;
-	EV_ENSURE_E(err, !has_sso(ch, name), EV_E_CONFIG,
-		    "profile %s uses IAM Identity Center (sso_*), which evident does not support; "
-		    "use credential_process with `aws configure export-credentials`",
-		    name);
+	EV_ENSURE_E(
+	    err, !has_sso(ch, name), EV_E_CONFIG,
+	    "profile %s uses IAM Identity Center (sso_*), which evident does "
+	    "not support; "
+	    "use credential_process with `aws configure export-credentials`",
+	    name);
 	rc = source_profile_keys(ch, name, EV_PROFILE_CREDENTIALS, out, err);
 	if (rc != EV_E_NO_CREDENTIALS)
 		return rc;
@@ -1198,14 +1232,14 @@ static enum ev_err role_source_creds(struct chain *ch, const char *name,
 	struct ev_profile_value sp, cs;
 	bool has_sp = ev_profile_lookup(ch->profiles, name, "source_profile",
 					EV_PROFILE_ANY, &sp);
-	bool has_cs = ev_profile_lookup(ch->profiles, name,
-					"credential_source", EV_PROFILE_ANY,
-					&cs);
+	bool has_cs = ev_profile_lookup(ch->profiles, name, "credential_source",
+					EV_PROFILE_ANY, &cs);
 	EV_ENSURE_E(err, !(has_sp && has_cs), EV_E_CONFIG,
 		    "profile %s has both source_profile and credential_source",
 		    name);
 	EV_ENSURE_E(err, has_sp || has_cs, EV_E_CONFIG,
-		    "profile %s has role_arn but neither source_profile nor credential_source",
+		    "profile %s has role_arn but neither source_profile nor "
+		    "credential_source",
 		    name);
 	if (has_cs) {
 		enum ev_err rc;
@@ -1216,17 +1250,21 @@ static enum ev_err role_source_creds(struct chain *ch, const char *name,
 		else if (strcmp(cs.value, "EcsContainer") == 0)
 			rc = source_container(ch, src, err);
 		else
-			return ev_error_set(err, EV_E_CONFIG,
-					    "%s:%d: credential_source of profile %s must be Environment, Ec2InstanceMetadata or EcsContainer",
-					    cs.file, cs.line, name);
+			return ev_error_set(
+			    err, EV_E_CONFIG,
+			    "%s:%d: credential_source of profile %s must be "
+			    "Environment, Ec2InstanceMetadata or EcsContainer",
+			    cs.file, cs.line, name);
 		/* Configured: finding nothing there is an error, not a
 		 * reason to try the next source. */
 		if (rc == EV_E_NO_CREDENTIALS)
 			return ev_error_set(err, EV_E_CONFIG,
-					    "credential_source %s of profile %s gave no credentials",
+					    "credential_source %s of profile "
+					    "%s gave no credentials",
 					    cs.value, name);
 		if (rc != EV_OK)
-			ev_error_prefix(err, "credential_source %s of profile %s: ",
+			ev_error_prefix(err,
+					"credential_source %s of profile %s: ",
 					cs.value, name);
 		return rc;
 	}
@@ -1242,8 +1280,7 @@ static enum ev_err role_source_creds(struct chain *ch, const char *name,
 		/* A profile may name itself to take its own static keys. */
 		EV_ENSURE_E(err, strcmp(s, name) == 0 && has_static(ch, s),
 			    EV_E_CONFIG,
-			    "source_profile chain loops back to profile %s",
-			    s);
+			    "source_profile chain loops back to profile %s", s);
 	}
 	EV_ENSURE_E(err, vis->n < EV_LIMIT_PROFILE_CHAIN, EV_E_LIMIT,
 		    "source_profile chain longer than %d profiles",
@@ -1253,7 +1290,8 @@ static enum ev_err role_source_creds(struct chain *ch, const char *name,
 		enum ev_err rc = profile_chain(ch, s, false, src, err);
 		if (rc == EV_E_NO_CREDENTIALS)
 			return ev_error_set(err, EV_E_CONFIG,
-					    "source_profile %s of profile %s has no credentials",
+					    "source_profile %s of profile %s "
+					    "has no credentials",
 					    s, name);
 		return rc;
 	}
@@ -1271,11 +1309,13 @@ static enum ev_err duration_setting(struct chain *ch, const char *name,
 	char *end;
 	errno = 0;
 	long d = strtol(v.value, &end, 10);
-	EV_ENSURE_E(err, errno == 0 && end != v.value && *end == '\0' &&
-				 d >= 900 && d <= 43200,
-		    EV_E_CONFIG,
-		    "%s:%d: duration_seconds must be a number from 900 to 43200",
-		    v.file, v.line);
+	EV_ENSURE_E(
+	    err,
+	    errno == 0 && end != v.value && *end == '\0' && d >= 900 &&
+		d <= 43200,
+	    EV_E_CONFIG,
+	    "%s:%d: duration_seconds must be a number from 900 to 43200",
+	    v.file, v.line);
 	*out = (int)d;
 	return EV_OK;
 }
@@ -1290,16 +1330,16 @@ static enum ev_err assume_role_profile(struct chain *ch, const char *name,
 		    !ev_profile_lookup(ch->profiles, name, "mfa_serial",
 				       EV_PROFILE_ANY, &mfa),
 		    EV_E_CONFIG,
-		    "%s:%d: profile %s needs an MFA code (mfa_serial), which an unattended agent cannot give",
+		    "%s:%d: profile %s needs an MFA code (mfa_serial), which "
+		    "an unattended agent cannot give",
 		    mfa.file, mfa.line, name);
 	struct ev_sts_assume_role_params params = {
-		.role_arn = ev_profile_get(ch->profiles, name, "role_arn",
-					   EV_PROFILE_ANY),
-		.session_name = ev_profile_get(ch->profiles, name,
-					       "role_session_name",
-					       EV_PROFILE_ANY),
-		.external_id = ev_profile_get(ch->profiles, name,
-					      "external_id", EV_PROFILE_ANY),
+	    .role_arn =
+		ev_profile_get(ch->profiles, name, "role_arn", EV_PROFILE_ANY),
+	    .session_name = ev_profile_get(ch->profiles, name,
+					   "role_session_name", EV_PROFILE_ANY),
+	    .external_id = ev_profile_get(ch->profiles, name, "external_id",
+					  EV_PROFILE_ANY),
 	};
 	EV_TRY(duration_setting(ch, name, &params.duration_seconds, err));
 	char gen[32];
@@ -1307,7 +1347,7 @@ static enum ev_err assume_role_profile(struct chain *ch, const char *name,
 		snprintf(gen, sizeof(gen), "evident-%lld", (long long)ch->now);
 		params.session_name = gen;
 	}
-	struct ev_credentials src = { 0 };
+	struct ev_credentials src = {0};
 	EV_TRY(role_source_creds(ch, name, vis, &src, err));
 	struct ev_aws *aws;
 	enum ev_err rc = get_aws(ch, &aws, err);
@@ -1326,8 +1366,8 @@ static enum ev_err assume_role_profile(struct chain *ch, const char *name,
 
 /* --- the chain ---------------------------------------------------------- */
 
-static enum ev_err resolve_chain(struct ev_credentials_provider *p,
-				 time_t now, struct ev_credentials *out,
+static enum ev_err resolve_chain(struct ev_credentials_provider *p, time_t now,
+				 struct ev_credentials *out,
 				 struct ev_error *err)
 {
 	memset(out, 0, sizeof(*out));
@@ -1336,22 +1376,21 @@ static enum ev_err resolve_chain(struct ev_credentials_provider *p,
 		if (rc != EV_E_NO_CREDENTIALS)
 			return rc;
 	}
-	struct chain ch = { .p = p, .now = now };
+	struct chain ch = {.p = p, .now = now};
 	bool named;
 	ch.top = ev_profile_name(p->profile, &named);
 	EV_TRY(ev_profile_load(&ch.profiles, err));
 
 	enum ev_err rc;
 	if (named && !ev_profile_exists(ch.profiles, ch.top, EV_PROFILE_ANY)) {
-		rc = ev_error_set(err, EV_E_CONFIG,
-				  "profile %s is in neither %s nor %s", ch.top,
-				  ev_profile_path(ch.profiles, EV_PROFILE_CONFIG),
-				  ev_profile_path(ch.profiles,
-						  EV_PROFILE_CREDENTIALS));
+		rc = ev_error_set(
+		    err, EV_E_CONFIG, "profile %s is in neither %s nor %s",
+		    ch.top, ev_profile_path(ch.profiles, EV_PROFILE_CONFIG),
+		    ev_profile_path(ch.profiles, EV_PROFILE_CREDENTIALS));
 		goto out;
 	}
 	if (has_assume_role(&ch, ch.top)) {
-		struct visited vis = { .names = { ch.top }, .n = 1 };
+		struct visited vis = {.names = {ch.top}, .n = 1};
 		rc = assume_role_profile(&ch, ch.top, &vis, out, err);
 		goto out;
 	}
@@ -1366,7 +1405,8 @@ static enum ev_err resolve_chain(struct ev_credentials_provider *p,
 		char why[EV_ERROR_MSG_MAX];
 		snprintf(why, sizeof(why), "%s", err ? err->message : "");
 		rc = ev_error_set(err, EV_E_NO_CREDENTIALS,
-				  "no credentials: none in the environment, profile %s, container; %s",
+				  "no credentials: none in the environment, "
+				  "profile %s, container; %s",
 				  ch.top, why);
 	}
 out:
@@ -1395,10 +1435,9 @@ ev_credentials_provider_new(const struct ev_credentials_options *opts,
 	}
 	bool failed = false;
 	if (opts) {
-		p->profile = dup_opt(opts->profile && *opts->profile
-					     ? opts->profile
-					     : NULL,
-				     &failed);
+		p->profile = dup_opt(
+		    opts->profile && *opts->profile ? opts->profile : NULL,
+		    &failed);
 		p->region = dup_opt(opts->region, &failed);
 		p->ca_bundle = dup_opt(opts->ca_bundle, &failed);
 		p->aws = opts->aws;
@@ -1442,13 +1481,13 @@ enum ev_err ev_credentials_provider_get(struct ev_credentials_provider *p,
 	memset(out, 0, sizeof(*out));
 	pthread_mutex_lock(&p->lock);
 	enum ev_err rc = EV_OK;
-	bool need = !p->have || p->invalidated ||
-		    (within(p->cached.expiration, now,
-			    ADVISORY_REFRESH_SECONDS) &&
-		     now >= p->next_try);
+	bool need =
+	    !p->have || p->invalidated ||
+	    (within(p->cached.expiration, now, ADVISORY_REFRESH_SECONDS) &&
+	     now >= p->next_try);
 	if (need) {
 		struct ev_credentials fresh;
-		struct ev_error ferr = { 0 };
+		struct ev_error ferr = {0};
 		rc = resolve_chain(p, now, &fresh, &ferr);
 		p->next_try = now + REFRESH_RETRY_SECONDS;
 		if (rc == EV_OK) {
@@ -1468,7 +1507,8 @@ enum ev_err ev_credentials_provider_get(struct ev_credentials_provider *p,
 	if (rc == EV_OK && p->cached.expiration != 0 &&
 	    now >= p->cached.expiration)
 		rc = ev_error_set(err, EV_E_EXPIRED,
-				  "credentials from %s expired", p->cached.source);
+				  "credentials from %s expired",
+				  p->cached.source);
 	if (rc == EV_OK) {
 		rc = ev_credentials_copy(out, &p->cached);
 		if (rc != EV_OK)

@@ -26,15 +26,15 @@
 
 #include "err.h"
 
-struct ev_aws;  /* aws.h: the client used for STS calls */
+struct ev_aws;	/* aws.h: the client used for STS calls */
 struct ev_http; /* http.h: the transport for metadata endpoints */
 
 struct ev_credentials {
 	char *access_key_id;
 	char *secret_access_key; /* secret */
-	char *session_token;     /* secret; NULL when none */
-	time_t expiration;       /* 0: does not expire */
-	char source[48];         /* "environment", "profile dev", "imds"... */
+	char *session_token;	 /* secret; NULL when none */
+	time_t expiration;	 /* 0: does not expire */
+	char source[48];	 /* "environment", "profile dev", "imds"... */
 };
 
 void ev_credentials_cleanup(struct ev_credentials *c);
@@ -43,10 +43,11 @@ enum ev_err ev_credentials_copy(struct ev_credentials *dst,
 				const struct ev_credentials *src) EV_MUST_CHECK;
 
 struct ev_credentials_options {
-	const char *profile; /* explicit --profile: skips the environment keys */
-	const char *region;  /* region for STS calls; NULL: from env/profile,
-				else us-east-1 */
-	struct ev_aws *aws;  /* client for STS; NULL: the provider makes one */
+	const char
+	    *profile;	    /* explicit --profile: skips the environment keys */
+	const char *region; /* region for STS calls; NULL: from env/profile,
+			       else us-east-1 */
+	struct ev_aws *aws; /* client for STS; NULL: the provider makes one */
 	const char *ca_bundle; /* for a client the provider makes */
 	/* Transport for the container endpoint and instance metadata; NULL:
 	 * the provider makes a curl one (plain http allowed, short

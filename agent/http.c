@@ -11,12 +11,12 @@
 #include <unistd.h>
 
 #define DEFAULT_CONNECT_TIMEOUT_MS 5000L
-#define DEFAULT_TIMEOUT_MS 60000L
+#define DEFAULT_TIMEOUT_MS	   60000L
 /* Idle easy handles kept (each with its open connections); more than the
  * worker count only happens after a burst and is not worth keeping. */
 #define IDLE_HANDLES_MAX 32
-#define METHOD_MAX 32
-#define HOST_MSG_MAX 128
+#define METHOD_MAX	 32
+#define HOST_MSG_MAX	 128
 
 /* ---- response helpers and the header-line parser ---- */
 
@@ -301,7 +301,8 @@ static CURL *pool_get(struct curl_http *t)
 		return easy;
 	easy = curl_easy_init();
 	/* curl_easy_reset keeps the share, so it is attached once here. */
-	if (easy && curl_easy_setopt(easy, CURLOPT_SHARE, t->share) != CURLE_OK) {
+	if (easy &&
+	    curl_easy_setopt(easy, CURLOPT_SHARE, t->share) != CURLE_OK) {
 		curl_easy_cleanup(easy);
 		easy = NULL;
 	}
@@ -372,16 +373,16 @@ static enum ev_err build_headers(const struct ev_http_request *req,
 
 	for (size_t i = 0; i < req->n_headers; i++) {
 		const char *name = req->headers[i].name;
-		const char *value = req->headers[i].value ? req->headers[i].value
-							  : "";
+		const char *value =
+		    req->headers[i].value ? req->headers[i].value : "";
 		bool name_ok = name && *name;
 		for (const char *c = name; name_ok && *c; c++)
 			name_ok = is_tchar((unsigned char)*c);
 		if (!name_ok || has_ctl(value)) {
 			/* Never echo the header: it may be the token. */
-			rc = ev_error_set(err, EV_E_CONFIG,
-					  "HTTP request header %zu is not valid",
-					  i + 1);
+			rc = ev_error_set(
+			    err, EV_E_CONFIG,
+			    "HTTP request header %zu is not valid", i + 1);
 			goto out;
 		}
 		ev_buf_reset(&line);
@@ -398,21 +399,17 @@ static enum ev_err build_headers(const struct ev_http_request *req,
 		if (rc != EV_OK) {
 			rc = ev_error_set(err, rc,
 					  rc == EV_E_LIMIT
-						  ? "HTTP request header too long"
-						  : "HTTP: out of memory");
+					      ? "HTTP request header too long"
+					      : "HTTP: out of memory");
 			goto out;
 		}
 	}
-	static const char *const suppressed[] = {"Expect", "Accept"};
-	for (size_t i = 0; i < sizeof(suppressed) / sizeof(suppressed[0]);
-	     i++) {
-		if (has_header(req, suppressed[i]))
-			continue;
-		char s[32];
-		snprintf(s, sizeof(s), "%s:", suppressed[i]);
-		if ((rc = slist_add(&l, s)) != EV_OK)
-			break;
-	}
+	/* curl's Expect: 100-continue (bodies over 1 MiB) and Accept: would go
+	 * out unsigned; so would its form Content-Type for a body. */
+	if (!has_header(req, "Expect"))
+		rc = slist_add(&l, "Expect:");
+	if (rc == EV_OK && !has_header(req, "Accept"))
+		rc = slist_add(&l, "Accept:");
 	if (rc == EV_OK && with_body && !has_header(req, "Content-Type"))
 		rc = slist_add(&l, "Content-Type:");
 	if (rc != EV_OK) {
@@ -454,8 +451,9 @@ static enum ev_err check_url(const struct curl_http *t, const char *url,
 	    !(t->allow_http && strcasecmp(scheme, "http") == 0)) {
 		char s[16];
 		ev_error_copy_field(s, sizeof(s), scheme, strlen(scheme));
-		rc = ev_error_set(err, EV_E_CONFIG,
-				  "HTTP: scheme %s not allowed (https only)", s);
+		rc =
+		    ev_error_set(err, EV_E_CONFIG,
+				 "HTTP: scheme %s not allowed (https only)", s);
 		goto out;
 	}
 	char hp[HOST_MSG_MAX];
@@ -510,13 +508,14 @@ static enum ev_err map_curl_error(CURLcode cc, const char *host,
 				    host, detail);
 	case CURLE_PARTIAL_FILE:
 		return ev_error_set(err, EV_E_NETWORK,
-				    "HTTP %s: response body truncated: %s", host,
-				    detail);
+				    "HTTP %s: response body truncated: %s",
+				    host, detail);
 	case CURLE_COULDNT_RESOLVE_HOST:
 	case CURLE_COULDNT_RESOLVE_PROXY:
 	case CURLE_COULDNT_CONNECT:
 		return ev_error_set(err, EV_E_NETWORK,
-				    "HTTP %s: cannot connect: %s", host, detail);
+				    "HTTP %s: cannot connect: %s", host,
+				    detail);
 	case CURLE_GOT_NOTHING:
 	case CURLE_SEND_ERROR:
 	case CURLE_RECV_ERROR:
@@ -530,10 +529,10 @@ static enum ev_err map_curl_error(CURLcode cc, const char *host,
 }
 
 /* Sets an option unless an earlier one failed (cc is the caller's). */
-#define SETOPT(easy, opt, val)                                     \
-	do {                                                       \
-		if (cc == CURLE_OK)                                \
-			cc = curl_easy_setopt((easy), (opt), (val)); \
+#define SETOPT(easy, opt, val)                                                 \
+	do {                                                                   \
+		if (cc == CURLE_OK)                                            \
+			cc = curl_easy_setopt((easy), (opt), (val));           \
 	} while (0)
 
 static enum ev_err curl_perform(struct ev_http *h,
@@ -550,8 +549,8 @@ static enum ev_err curl_perform(struct ev_http *h,
 	struct xfer x = {.resp = resp, .fail = EV_OK};
 
 	ev_http_response_reset(resp);
-	x.limit = resp->body.limit < t->max_body ? resp->body.limit
-						 : t->max_body;
+	x.limit =
+	    resp->body.limit < t->max_body ? resp->body.limit : t->max_body;
 	if (!method_valid(req->method)) {
 		rc = ev_error_set(err, EV_E_CONFIG, "HTTP: invalid method");
 		goto out;
@@ -577,8 +576,8 @@ static enum ev_err curl_perform(struct ev_http *h,
 	CURLcode cc = CURLE_OK;
 	long timeout = req->timeout_ms > 0 ? req->timeout_ms : t->timeout_ms;
 	SETOPT(easy, CURLOPT_URL, req->url);
-	SETOPT(easy, CURLOPT_PROTOCOLS_STR, t->allow_http ? "http,https"
-							  : "https");
+	SETOPT(easy, CURLOPT_PROTOCOLS_STR,
+	       t->allow_http ? "http,https" : "https");
 	SETOPT(easy, CURLOPT_REDIR_PROTOCOLS_STR, "https");
 	SETOPT(easy, CURLOPT_FOLLOWLOCATION, 0L);
 	SETOPT(easy, CURLOPT_NOSIGNAL, 1L);
@@ -598,6 +597,9 @@ static enum ev_err curl_perform(struct ev_http *h,
 	SETOPT(easy, CURLOPT_HEADERFUNCTION, on_header);
 	SETOPT(easy, CURLOPT_HEADERDATA, &x);
 	SETOPT(easy, CURLOPT_ERRORBUFFER, errbuf);
+	/* Refuses an announced Content-Length over the limit up front; the
+	 * write callback still counts what actually arrives. */
+	SETOPT(easy, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)x.limit);
 	if (is_head) {
 		SETOPT(easy, CURLOPT_NOBODY, 1L);
 	} else if (!with_body) {
@@ -615,10 +617,9 @@ static enum ev_err curl_perform(struct ev_http *h,
 			SETOPT(easy, CURLOPT_CUSTOMREQUEST, req->method);
 	}
 	if (cc != CURLE_OK) {
-		rc = ev_error_set(err, cc == CURLE_OUT_OF_MEMORY ? EV_E_NOMEM
-								 : EV_E_INTERNAL,
-				  "HTTP: libcurl option refused: %s",
-				  curl_easy_strerror(cc));
+		rc = ev_error_set(
+		    err, cc == CURLE_OUT_OF_MEMORY ? EV_E_NOMEM : EV_E_INTERNAL,
+		    "HTTP: libcurl option refused: %s", curl_easy_strerror(cc));
 		goto out;
 	}
 
@@ -632,6 +633,8 @@ static enum ev_err curl_perform(struct ev_http *h,
 		resp->status = status;
 		goto out;
 	}
+	if (cc == CURLE_FILESIZE_EXCEEDED)
+		x.fail = EV_E_LIMIT;
 	if (x.fail != EV_OK) {
 		if (x.fail == EV_E_LIMIT)
 			rc = ev_error_set(err, EV_E_LIMIT,
@@ -691,7 +694,8 @@ struct ev_http *ev_http_curl_new(const struct ev_http_options *opts,
 	}
 	pthread_once(&global_once, global_init);
 	if (global_rc != CURLE_OK) {
-		ev_error_set(err, EV_E_INTERNAL, "HTTP: libcurl init failed: %s",
+		ev_error_set(err, EV_E_INTERNAL,
+			     "HTTP: libcurl init failed: %s",
 			     curl_easy_strerror(global_rc));
 		return NULL;
 	}
@@ -714,10 +718,10 @@ struct ev_http *ev_http_curl_new(const struct ev_http_options *opts,
 	t->base.perform = curl_perform;
 	t->base.free = curl_free_transport;
 	t->connect_timeout_ms = opts->connect_timeout_ms
-					? opts->connect_timeout_ms
-					: DEFAULT_CONNECT_TIMEOUT_MS;
-	t->timeout_ms = opts->timeout_ms ? opts->timeout_ms
-					 : DEFAULT_TIMEOUT_MS;
+				    ? opts->connect_timeout_ms
+				    : DEFAULT_CONNECT_TIMEOUT_MS;
+	t->timeout_ms =
+	    opts->timeout_ms ? opts->timeout_ms : DEFAULT_TIMEOUT_MS;
 	t->max_body = opts->max_body ? opts->max_body : EV_LIMIT_HTTP_BODY;
 	t->allow_http = opts->allow_http;
 	if (opts->ca_bundle && !(t->ca_bundle = ev_strdup(opts->ca_bundle))) {
@@ -725,7 +729,8 @@ struct ev_http *ev_http_curl_new(const struct ev_http_options *opts,
 		goto out;
 	}
 	if (pthread_mutex_init(&t->pool_lock, NULL) != 0) {
-		rc = ev_error_set(err, EV_E_INTERNAL, "HTTP: mutex init failed");
+		rc =
+		    ev_error_set(err, EV_E_INTERNAL, "HTTP: mutex init failed");
 		goto out;
 	}
 	t->pool_lock_ready = true;
@@ -745,8 +750,8 @@ struct ev_http *ev_http_curl_new(const struct ev_http_options *opts,
 	/* DNS and TLS sessions only: curl documents a shared connection cache
 	 * as unsafe across concurrent threads, so connections stay with the
 	 * pooled easy handles instead. */
-	CURLSHcode sc = curl_share_setopt(t->share, CURLSHOPT_LOCKFUNC,
-					  share_lock);
+	CURLSHcode sc =
+	    curl_share_setopt(t->share, CURLSHOPT_LOCKFUNC, share_lock);
 	if (sc == CURLSHE_OK)
 		sc = curl_share_setopt(t->share, CURLSHOPT_UNLOCKFUNC,
 				       share_unlock);

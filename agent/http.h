@@ -82,13 +82,13 @@ struct ev_http_options {
 };
 
 /* The seam: one exchange. resp is reset first, then filled (status, body,
- * headers, seconds). Thread-safe for the curl transport. Errors:
- * EV_E_NETWORK (connect, TLS handshake or certificate, reset, timeout,
- * truncated body), EV_E_LIMIT (body over the response's or the transport's
- * limit), EV_E_CONFIG (bad URL, scheme not allowed, bad method or header,
- * unreadable CA bundle), EV_E_NOMEM. A non-2xx status is not an error here.
- * err's message names the host, never the request's headers, path or
- * query. */
+ * headers, seconds); on failure it is left reset. Thread-safe for the curl
+ * transport. Errors: EV_E_NETWORK (connect, TLS handshake or certificate,
+ * reset, timeout, truncated body), EV_E_LIMIT (body over the response's or
+ * the transport's limit), EV_E_CONFIG (bad URL, scheme not allowed, bad
+ * method or header, unreadable CA bundle), EV_E_NOMEM. A non-2xx status is
+ * not an error here. err's message names the host, never the request's
+ * headers, path or query. */
 struct ev_http {
 	enum ev_err (*perform)(struct ev_http *h,
 			       const struct ev_http_request *req,

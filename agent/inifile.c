@@ -96,12 +96,12 @@ static enum ev_err emit(struct ini_reader *r, const char *section,
 			const char *key, const char *value, int line)
 {
 	struct ev_ini_entry e = {
-		.file = r->name,
-		.section = section,
-		.key = key,
-		.value = value,
-		.line = line,
-		.section_line = r->section_line,
+	    .file = r->name,
+	    .section = section,
+	    .key = key,
+	    .value = value,
+	    .line = line,
+	    .section_line = r->section_line,
 	};
 	return r->fn(r->ctx, &e, r->err);
 }
@@ -162,16 +162,20 @@ static void classify(struct ini_reader *r, const char *p, size_t n)
 	if (*start == '[') {
 		const char *end = memchr(start + 1, ']', len - 1);
 		if (!end) {
-			fail(r, ev_error_set(r->err, EV_E_CONFIG,
-					     "%s:%d: section header without ']'",
-					     r->name, r->line));
+			fail(r,
+			     ev_error_set(r->err, EV_E_CONFIG,
+					  "%s:%d: section header without ']'",
+					  r->name, r->line));
 			return;
 		}
 		size_t slen = (size_t)(end - (start + 1));
 		if (slen >= INIH_MAX_SECTION) {
-			fail(r, ev_error_set(r->err, EV_E_LIMIT,
-					     "%s:%d: section name longer than %d characters",
-					     r->name, r->line, INIH_MAX_SECTION - 1));
+			fail(
+			    r,
+			    ev_error_set(
+				r->err, EV_E_LIMIT,
+				"%s:%d: section name longer than %d characters",
+				r->name, r->line, INIH_MAX_SECTION - 1));
 			return;
 		}
 		flush_pending(r);
@@ -185,10 +189,20 @@ static void classify(struct ini_reader *r, const char *p, size_t n)
 		r->kind = LINE_SECTION;
 		return;
 	}
-	if (!memchr(start, '=', len) && !memchr(start, ':', len)) {
+	size_t delim = 0;
+	while (delim < len && start[delim] != '=' && start[delim] != ':')
+		delim++;
+	if (delim == len) {
 		fail(r, ev_error_set(r->err, EV_E_CONFIG,
 				     "%s:%d: expected 'key = value'", r->name,
 				     r->line));
+		return;
+	}
+	/* An empty key would read as the marker of a section without keys. */
+	if (delim == 0) {
+		fail(r, ev_error_set(r->err, EV_E_CONFIG,
+				     "%s:%d: no key before '%c'", r->name,
+				     r->line, start[0]));
 		return;
 	}
 	r->have_key = true;
@@ -221,8 +235,8 @@ static char *reader_next(char *str, int num, void *stream)
 	r->line++;
 	if (n > cap) {
 		fail(r, ev_error_set(r->err, EV_E_LIMIT,
-				     "%s:%d: line longer than %d bytes", r->name,
-				     r->line, INI_LINE_MAX));
+				     "%s:%d: line longer than %d bytes",
+				     r->name, r->line, INI_LINE_MAX));
 		return reader_next(str, num, stream);
 	}
 	if (memchr(p, '\0', n)) {
@@ -283,12 +297,12 @@ enum ev_err ev_ini_parse_buffer(const char *name, const char *data, size_t len,
 {
 	pthread_once(&inih_once, inih_configure);
 	struct ini_reader r = {
-		.name = name ? name : "(buffer)",
-		.data = data,
-		.len = len,
-		.fn = fn,
-		.ctx = ctx,
-		.err = err,
+	    .name = name ? name : "(buffer)",
+	    .data = data,
+	    .len = len,
+	    .fn = fn,
+	    .ctx = ctx,
+	    .err = err,
 	};
 	/* Values may be secrets; a continued value is bounded by the input. */
 	ev_buf_init_secret(&r.pending_value, len + 1);
@@ -334,8 +348,8 @@ static enum ev_err read_file(const char *path, size_t limit, struct ev_buf *out,
 		goto out;
 	}
 	if (st.st_size < 0 || (unsigned long long)st.st_size > limit) {
-		rc = ev_error_set(err, EV_E_LIMIT,
-				  "%s: larger than %zu bytes", path, limit);
+		rc = ev_error_set(err, EV_E_LIMIT, "%s: larger than %zu bytes",
+				  path, limit);
 		goto out;
 	}
 	for (;;) {

@@ -16,10 +16,10 @@ struct ev_ini_entry {
 	const char *file;    /* name for messages */
 	const char *section; /* "" before the first section */
 	const char *key;
-	const char *value;   /* trimmed; continuation lines joined by '\n' */
-	int line;            /* 1-based line of the key */
-	int section_line;    /* line of the section's header, 0 before the
-				first: tells a repeated section from one */
+	const char *value; /* trimmed; continuation lines joined by '\n' */
+	int line;	   /* 1-based line of the key */
+	int section_line;  /* line of the section's header, 0 before the
+			      first: tells a repeated section from one */
 };
 
 typedef enum ev_err (*ev_ini_fn)(void *ctx, const struct ev_ini_entry *e,
@@ -44,7 +44,7 @@ enum ev_err ev_ini_parse_file(const char *path, size_t limit, ev_ini_fn fn,
 
 /* Same over a buffer; `name` is used in messages. */
 enum ev_err ev_ini_parse_buffer(const char *name, const char *data, size_t len,
-				ev_ini_fn fn, void *ctx, struct ev_error *err)
-	EV_MUST_CHECK;
+				ev_ini_fn fn, void *ctx,
+				struct ev_error *err) EV_MUST_CHECK;
 
 #endif

@@ -110,8 +110,8 @@ static bool shlex_second_word(const char *s, char *out, size_t out_size)
 
 struct load_ctx {
 	struct ev_profiles *p;
-	int f;              /* file index */
-	int cur_header;     /* section_line of the section being filled */
+	int f;		     /* file index */
+	int cur_header;	     /* section_line of the section being filled */
 	struct section *cur; /* NULL: a section that is not a profile */
 	/* Raw section names seen in this file, to refuse repeats. */
 	char **seen;
@@ -198,21 +198,20 @@ static enum ev_err on_entry(void *ctx, const struct ev_ini_entry *e,
 		if (strcmp(s->entries[i].key, key) == 0) {
 			int first = s->entries[i].line;
 			free(key);
-			return ev_error_set(err, EV_E_CONFIG,
-					    "%s:%d: key repeated in [%s] (first at line %d)",
-					    e->file, e->line, e->section,
-					    first);
+			return ev_error_set(
+			    err, EV_E_CONFIG,
+			    "%s:%d: key repeated in [%s] (first at line %d)",
+			    e->file, e->line, e->section, first);
 		}
 	}
 	char *value = ev_strdup(e->value);
-	if (!value ||
-	    grow((void **)&s->entries, &s->cap, s->n, sizeof(*s->entries)) !=
-		    EV_OK) {
+	if (!value || grow((void **)&s->entries, &s->cap, s->n,
+			   sizeof(*s->entries)) != EV_OK) {
 		free(key);
 		ev_secret_free_str(value);
 		return ev_error_set(err, EV_E_NOMEM, "out of memory");
 	}
-	s->entries[s->n++] = (struct entry){ key, value, e->line };
+	s->entries[s->n++] = (struct entry){key, value, e->line};
 	return EV_OK;
 }
 
@@ -223,9 +222,9 @@ static enum ev_err load_one(struct ev_profiles *p, int f, const char *path,
 	EV_ENSURE_E(err, p->files[f].path, EV_E_NOMEM, "out of memory");
 	if (!path)
 		return EV_OK;
-	struct load_ctx c = { .p = p, .f = f, .cur_header = -1 };
-	enum ev_err rc = ev_ini_parse_file(path, EV_LIMIT_INI_FILE, on_entry,
-					   &c, err);
+	struct load_ctx c = {.p = p, .f = f, .cur_header = -1};
+	enum ev_err rc =
+	    ev_ini_parse_file(path, EV_LIMIT_INI_FILE, on_entry, &c, err);
 	for (size_t i = 0; i < c.n_seen; i++)
 		free(c.seen[i]);
 	free(c.seen);
@@ -329,8 +328,7 @@ static const struct section *find_section(const struct file *fl,
 	return NULL;
 }
 
-static const struct entry *find_entry(const struct section *s,
-				      const char *key)
+static const struct entry *find_entry(const struct section *s, const char *key)
 {
 	for (size_t i = 0; s && i < s->n; i++)
 		if (strcmp(s->entries[i].key, key) == 0)
@@ -344,7 +342,8 @@ bool ev_profile_exists(const struct ev_profiles *p, const char *name,
 	if (!p || !name)
 		return false;
 	for (int f = 0; f < 2; f++)
-		if ((files & (1 << f)) && find_section(&p->files[f], name, false))
+		if ((files & (1 << f)) &&
+		    find_section(&p->files[f], name, false))
 			return true;
 	return false;
 }
@@ -369,8 +368,7 @@ bool ev_profile_lookup(const struct ev_profiles *p, const char *name,
 		if (e) {
 			if (out)
 				*out = (struct ev_profile_value){
-					e->value, fl->path, e->line
-				};
+				    e->value, fl->path, e->line};
 			return true;
 		}
 	}
@@ -395,7 +393,7 @@ const char *ev_profile_path(const struct ev_profiles *p,
 
 const char *ev_profile_name(const char *explicit_name, bool *named)
 {
-	const char *env_names[] = { "AWS_DEFAULT_PROFILE", "AWS_PROFILE" };
+	const char *env_names[] = {"AWS_DEFAULT_PROFILE", "AWS_PROFILE"};
 	bool dummy;
 	if (!named)
 		named = &dummy;

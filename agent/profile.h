@@ -34,8 +34,8 @@ enum ev_profile_file {
  * Errors: EV_E_IO (unreadable, not a regular file), EV_E_LIMIT (file over
  * EV_LIMIT_INI_FILE), EV_E_CONFIG (syntax error, repeated section or key;
  * err names file:line), EV_E_NOMEM. *out is NULL on failure. */
-enum ev_err ev_profile_load(struct ev_profiles **out, struct ev_error *err)
-	EV_MUST_CHECK;
+enum ev_err ev_profile_load(struct ev_profiles **out,
+			    struct ev_error *err) EV_MUST_CHECK;
 
 /* Same with explicit paths; NULL skips that file, a missing file counts
  * as empty. */

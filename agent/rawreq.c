@@ -98,12 +98,12 @@ static enum ev_err parse_request_line(const char *line, size_t n,
 		    "request line: the method is not an HTTP token");
 	EV_ENSURE_E(err, target_len > 0 && target[0] == '/', EV_E_MALFORMED,
 		    "request line: the target does not start with '/'");
-	EV_ENSURE_E(err,
-		    version_len == 8 && !memcmp(version, "HTTP/", 5) &&
-			    version[5] >= '0' && version[5] <= '9' &&
-			    version[6] == '.' && version[7] >= '0' &&
-			    version[7] <= '9',
-		    EV_E_MALFORMED, "request line: the version is not HTTP/x.y");
+	EV_ENSURE_E(
+	    err,
+	    version_len == 8 && !memcmp(version, "HTTP/", 5) &&
+		version[5] >= '0' && version[5] <= '9' && version[6] == '.' &&
+		version[7] >= '0' && version[7] <= '9',
+	    EV_E_MALFORMED, "request line: the version is not HTTP/x.y");
 
 	const char *q = memchr(target, '?', target_len);
 	size_t path_len = q ? (size_t)(q - target) : target_len;
@@ -184,8 +184,8 @@ static enum ev_err parse(struct ev_cursor *c, struct ev_rawreq *r,
 	EV_ENSURE_E(err, ev_cursor_left(c) > 0, EV_E_MALFORMED,
 		    "the request is empty");
 	EV_TRY(ev_cursor_line(c, EV_LIMIT_REQUEST_TEXT, &line, &n));
-	r->crlf = c->pos >= 2 && c->p[c->pos - 1] == '\n' &&
-		  c->p[c->pos - 2] == '\r';
+	r->crlf =
+	    c->pos >= 2 && c->p[c->pos - 1] == '\n' && c->p[c->pos - 2] == '\r';
 	EV_TRY(parse_request_line(line, n, r, err));
 
 	for (size_t lineno = 2; ev_cursor_left(c) > 0; lineno++) {

@@ -13,9 +13,9 @@
 /* Bound of the canonical request, the string to sign and the Authorization
  * value: far above what a request of EV_LIMIT_REQUEST_TEXT bytes can grow
  * to once its path is encoded twice. */
-#define SIGV4_TEXT_LIMIT (8u * EV_LIMIT_REQUEST_TEXT)
+#define SIGV4_TEXT_LIMIT     (8u * EV_LIMIT_REQUEST_TEXT)
 #define SIGV4_SCOPE_PART_MAX 63
-#define SIGV4_KEY_ID_MAX 128
+#define SIGV4_KEY_ID_MAX     128
 /* The request's headers plus X-Amz-Date, X-Amz-Security-Token and
  * x-amz-content-sha256. */
 #define SIGV4_MAX_ENTRIES (EV_LIMIT_SIGV4_HEADERS + 3)
@@ -179,20 +179,19 @@ static enum ev_err check_request(const struct ev_sigv4_request *req,
 		    "sigv4: the region is empty or malformed");
 	EV_ENSURE_E(err, scope_part_ok(params->service), EV_E_INVALID,
 		    "sigv4: the service is empty or malformed");
-	EV_ENSURE_E(err, creds && key_id_ok(creds->access_key_id),
-		    EV_E_INVALID, "sigv4: the access key id is malformed");
+	EV_ENSURE_E(err, creds && key_id_ok(creds->access_key_id), EV_E_INVALID,
+		    "sigv4: the access key id is malformed");
 	EV_ENSURE_E(err, creds->secret_access_key && *creds->secret_access_key,
 		    EV_E_INVALID, "sigv4: the secret access key is empty");
 	EV_ENSURE_E(err,
 		    strnlen(creds->secret_access_key, EV_LIMIT_SECRET + 1) <=
-			    EV_LIMIT_SECRET,
+			EV_LIMIT_SECRET,
 		    EV_E_LIMIT, "sigv4: the secret access key is too long");
 	const char *token = creds->session_token;
 	if (token && *token) {
-		EV_ENSURE_E(err,
-			    strnlen(token, EV_LIMIT_SECRET + 1) <=
-				    EV_LIMIT_SECRET,
-			    EV_E_LIMIT, "sigv4: the session token is too long");
+		EV_ENSURE_E(
+		    err, strnlen(token, EV_LIMIT_SECRET + 1) <= EV_LIMIT_SECRET,
+		    EV_E_LIMIT, "sigv4: the session token is too long");
 		EV_ENSURE_E(err, value_ok(token), EV_E_INVALID,
 			    "sigv4: the session token holds a control byte");
 	}
@@ -204,7 +203,7 @@ static enum ev_err check_request(const struct ev_sigv4_request *req,
 		    "sigv4: the path does not start with '/'");
 	EV_ENSURE_E(err,
 		    !req->query ||
-			    strnlen(req->query, EV_LIMIT_URL + 1) <= EV_LIMIT_URL,
+			strnlen(req->query, EV_LIMIT_URL + 1) <= EV_LIMIT_URL,
 		    EV_E_LIMIT, "sigv4: the query is longer than %d bytes",
 		    EV_LIMIT_URL);
 	EV_ENSURE_E(err, req->body || req->body_len == 0, EV_E_INVALID,
@@ -259,7 +258,7 @@ static enum ev_err resolve_date(const struct ev_sigv4_request *req,
 	if (sp->date == SIZE_MAX) {
 		EV_ENSURE_E(err,
 			    params->time >= 0 &&
-				    (long long)params->time <= SIGV4_TIME_MAX,
+				(long long)params->time <= SIGV4_TIME_MAX,
 			    EV_E_INVALID,
 			    "sigv4: the signing time is out of range");
 		ev_time_format_amz(params->time, r->amz_date);
@@ -293,8 +292,10 @@ static enum ev_err resolve_payload(const struct ev_sigv4_request *req,
 	if (req->payload_hash) {
 		size_t m = strlen(req->payload_hash);
 		EV_ENSURE_E(err, payload_hash_ok(req->payload_hash, m),
-			    EV_E_INVALID, "sigv4: the payload hash is malformed");
-		EV_ENSURE_E(err, !p || (m == n && !memcmp(p, req->payload_hash, n)),
+			    EV_E_INVALID,
+			    "sigv4: the payload hash is malformed");
+		EV_ENSURE_E(err,
+			    !p || (m == n && !memcmp(p, req->payload_hash, n)),
 			    EV_E_INVALID,
 			    "sigv4: x-amz-content-sha256 disagrees with the "
 			    "payload hash");
@@ -405,8 +406,8 @@ cache_find(struct ev_sigv4_cache *c, const char *date, const char *region,
 	for (size_t i = 0; i < EV_SIGV4_CACHE_SLOTS; i++) {
 		struct ev_sigv4_cache_slot *s = &c->slots[i];
 		if (s->used && !strcmp(s->date, date) &&
-		    !strcmp(s->region, region) && !strcmp(s->service, service) &&
-		    !strcmp(s->key_id, key_id))
+		    !strcmp(s->region, region) &&
+		    !strcmp(s->service, service) && !strcmp(s->key_id, key_id))
 			return s;
 	}
 	return NULL;
@@ -451,7 +452,7 @@ static enum ev_err signing_key(struct ev_sigv4_cache *c,
 	if (use) {
 		pthread_mutex_lock(&c->lock);
 		struct ev_sigv4_cache_slot *s =
-			cache_find(c, date, region, service, key_id);
+		    cache_find(c, date, region, service, key_id);
 		if (s) {
 			memcpy(out, s->key, EV_SHA256_LEN);
 			s->stamp = ++c->clock;
@@ -465,12 +466,12 @@ static enum ev_err signing_key(struct ev_sigv4_cache *c,
 	}
 	/* Derived outside the lock: HMACs are the slow part, and two threads
 	 * deriving the same key at once store the same bytes. */
-	EV_TRY(derive_key(creds->secret_access_key, date, region, service,
-			  out));
+	EV_TRY(
+	    derive_key(creds->secret_access_key, date, region, service, out));
 	if (use) {
 		pthread_mutex_lock(&c->lock);
 		struct ev_sigv4_cache_slot *s =
-			cache_find(c, date, region, service, key_id);
+		    cache_find(c, date, region, service, key_id);
 		if (!s)
 			s = cache_victim(c);
 		copy_field(s->date, sizeof(s->date), date);
@@ -580,13 +581,13 @@ static enum ev_err sign_checked(const struct ev_sigv4_request *req,
 		n++;
 	}
 	if (add_token && !params->unsigned_session_token) {
-		entries[n] = (struct entry){"x-amz-security-token",
-					    r->token_copy, n};
+		entries[n] =
+		    (struct entry){"x-amz-security-token", r->token_copy, n};
 		n++;
 	}
 	if (add_sha256) {
-		entries[n] = (struct entry){"x-amz-content-sha256",
-					    r->payload_hash, n};
+		entries[n] =
+		    (struct entry){"x-amz-content-sha256", r->payload_hash, n};
 		n++;
 	}
 	qsort(entries, n, sizeof(entries[0]), entry_cmp);
@@ -639,11 +640,12 @@ static enum ev_err sign_checked(const struct ev_sigv4_request *req,
 	}
 	ev_hex_encode(mac, sizeof(mac), r->signature);
 
-	rc = ev_buf_printf(&r->authorization,
-			   SIGV4_ALGORITHM " Credential=%s/%s/%s/%s/aws4_request"
-					   ", SignedHeaders=%s, Signature=%s",
-			   creds->access_key_id, date, params->region,
-			   params->service, ev_buf_str(&list), r->signature);
+	rc =
+	    ev_buf_printf(&r->authorization,
+			  SIGV4_ALGORITHM " Credential=%s/%s/%s/%s/aws4_request"
+					  ", SignedHeaders=%s, Signature=%s",
+			  creds->access_key_id, date, params->region,
+			  params->service, ev_buf_str(&list), r->signature);
 	if (rc != EV_OK) {
 		rc = buf_error(rc, err, "Authorization value");
 		goto out;
@@ -651,15 +653,15 @@ static enum ev_err sign_checked(const struct ev_sigv4_request *req,
 
 	if (add_date)
 		r->added[r->n_added++] =
-			(struct ev_sigv4_header){"X-Amz-Date", r->amz_date};
+		    (struct ev_sigv4_header){"X-Amz-Date", r->amz_date};
 	if (add_token)
 		r->added[r->n_added++] = (struct ev_sigv4_header){
-			"X-Amz-Security-Token", r->token_copy};
+		    "X-Amz-Security-Token", r->token_copy};
 	if (add_sha256)
 		r->added[r->n_added++] = (struct ev_sigv4_header){
-			"x-amz-content-sha256", r->payload_hash};
-	r->added[r->n_added++] = (struct ev_sigv4_header){
-		"Authorization", r->authorization.data};
+		    "x-amz-content-sha256", r->payload_hash};
+	r->added[r->n_added++] =
+	    (struct ev_sigv4_header){"Authorization", r->authorization.data};
 
 out:
 	OPENSSL_cleanse(key, sizeof(key));

@@ -3,8 +3,10 @@
  * No clock and no I/O: the caller passes the signing time. Derived signing
  * keys are cached in a caller-owned struct ev_sigv4_cache keyed by (date,
  * region, service, access key id); the cache is thread-safe and wipes every
- * key it drops. Secrets given in struct ev_sigv4_credentials are views and are
- * never copied anywhere but into wiped stack or cache memory. */
+ * key it drops. Secrets given in struct ev_sigv4_credentials are views; the
+ * secret key and every key derived from it only ever sit in stack memory
+ * wiped before return and in the cache, the session token only in the
+ * result's token copy and canonical request, both wiped on cleanup. */
 #ifndef EV_SIGV4_H
 #define EV_SIGV4_H
 
@@ -18,7 +20,7 @@
 #include "err.h"
 
 #define EV_SIGV4_UNSIGNED_PAYLOAD "UNSIGNED-PAYLOAD"
-#define EV_SIGV4_CACHE_SLOTS 16
+#define EV_SIGV4_CACHE_SLOTS	  16
 
 /* A header as sent: views, never freed by the signer. */
 struct ev_sigv4_header {
@@ -33,18 +35,18 @@ struct ev_sigv4_credentials {
 };
 
 struct ev_sigv4_request {
-	const char *method;     /* "GET", "POST", ... as sent (not upper-cased) */
-	const char *path;       /* as on the request line, before '?'; starts
-				   with '/' ("" or NULL means "/") */
-	const char *query;      /* after '?', without it; NULL or "" if none */
+	const char *method; /* "GET", "POST", ... as sent (not upper-cased) */
+	const char *path;   /* as on the request line, before '?'; starts
+			       with '/' ("" or NULL means "/") */
+	const char *query;  /* after '?', without it; NULL or "" if none */
 	/* Every header to sign, Host included; names are compared without
 	 * case, a repeated name is signed as one header whose values are
 	 * joined with ',' in the order given. X-Amz-Date, X-Amz-Security-Token
 	 * and x-amz-content-sha256 given here are signed as they are and not
 	 * added again. */
 	const struct ev_sigv4_header *headers;
-	size_t n_headers;       /* at most EV_LIMIT_SIGV4_HEADERS */
-	const void *body;       /* hashed when payload_hash is NULL */
+	size_t n_headers; /* at most EV_LIMIT_SIGV4_HEADERS */
+	const void *body; /* hashed when payload_hash is NULL */
 	size_t body_len;
 	/* hex, or EV_SIGV4_UNSIGNED_PAYLOAD; NULL: the value of an
 	 * x-amz-content-sha256 header if the request has one, else the
@@ -55,9 +57,9 @@ struct ev_sigv4_request {
 struct ev_sigv4_params {
 	const char *region;
 	const char *service;
-	time_t time;            /* used unless the request has X-Amz-Date */
-	bool s3_paths;          /* S3: no normalisation, encode once */
-	bool no_normalize_path; /* keep dot segments and repeated slashes */
+	time_t time;		    /* used unless the request has X-Amz-Date */
+	bool s3_paths;		    /* S3: no normalisation, encode once */
+	bool no_normalize_path;	    /* keep dot segments and repeated slashes */
 	bool content_sha256_header; /* add and sign x-amz-content-sha256
 				       (implied by s3_paths) */
 	bool unsigned_session_token; /* leave X-Amz-Security-Token out of the
@@ -68,9 +70,12 @@ struct ev_sigv4_params {
 
 /* What signing produced. Owned by the caller: init with
  * ev_sigv4_result_init, release with ev_sigv4_result_cleanup. The added
- * headers are the ones to send in addition to the request's own: X-Amz-Date
- * (unless present), X-Amz-Security-Token (unless present),
- * x-amz-content-sha256 (when asked), Authorization; in that order. */
+ * headers are the ones to send in addition to the request's own, in this
+ * order: X-Amz-Date (unless the request has it), X-Amz-Security-Token (when
+ * the credentials carry a token and the request has none; signed unless
+ * unsigned_session_token), x-amz-content-sha256 (when asked or s3_paths,
+ * unless the request has it), Authorization. Their values are views into
+ * this struct. */
 struct ev_sigv4_result {
 	struct ev_buf canonical_request;
 	struct ev_buf string_to_sign;
@@ -110,7 +115,9 @@ void ev_sigv4_cache_init(struct ev_sigv4_cache *c);
 void ev_sigv4_cache_cleanup(struct ev_sigv4_cache *c);
 
 void ev_sigv4_result_init(struct ev_sigv4_result *r);
-/* Frees the buffers and wipes the token copy and the signature. */
+/* Frees the buffers (wiping the canonical request, which may hold the
+ * token) and wipes the token copy and the signature. Safe on a zeroed r and
+ * idempotent. */
 void ev_sigv4_result_cleanup(struct ev_sigv4_result *r);
 
 /* Signs req with creds (views, never kept: the secret and the derived keys
@@ -138,7 +145,7 @@ enum ev_err ev_sigv4_sign(const struct ev_sigv4_request *req,
 			  const struct ev_sigv4_params *params,
 			  const struct ev_sigv4_credentials *creds,
 			  struct ev_sigv4_cache *cache,
-			  struct ev_sigv4_result *r, struct ev_error *err)
-	EV_MUST_CHECK;
+			  struct ev_sigv4_result *r,
+			  struct ev_error *err) EV_MUST_CHECK;
 
 #endif

@@ -1,7 +1,10 @@
 #include "sts.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+
+#include <openssl/crypto.h>
 
 #include "aws.h"
 #include "buf.h"
@@ -42,9 +45,9 @@ enum ev_err ev_sts_get_caller_identity(struct ev_aws *aws, const char *region,
 {
 	memset(out, 0, sizeof(*out));
 	struct ev_aws_call call = {
-		.service = EV_SVC_STS,
-		.action = "GetCallerIdentity",
-		.region = region ? region : DEFAULT_REGION,
+	    .service = EV_SVC_STS,
+	    .action = "GetCallerIdentity",
+	    .region = region ? region : DEFAULT_REGION,
 	};
 	struct ev_aws_response resp;
 	ev_aws_response_init(&resp);
@@ -52,12 +55,13 @@ enum ev_err ev_sts_get_caller_identity(struct ev_aws *aws, const char *region,
 	if (rc != EV_OK)
 		goto out;
 	const struct ev_xml_node *res =
-		ev_aws_response_result(&resp, "GetCallerIdentity");
+	    ev_aws_response_result(&resp, "GetCallerIdentity");
 	const char *account = ev_xml_path_text(res, "Account");
 	const char *arn = ev_xml_path_text(res, "Arn");
 	if (!account || !arn || !*account || !*arn) {
-		rc = ev_error_set(err, EV_E_MALFORMED,
-				  "GetCallerIdentity answer lacks Account or Arn");
+		rc = ev_error_set(
+		    err, EV_E_MALFORMED,
+		    "GetCallerIdentity answer lacks Account or Arn");
 		goto out;
 	}
 	copy_text(out->account, sizeof(out->account), account);
@@ -82,16 +86,17 @@ static enum ev_err parse_role_result(const struct ev_aws_response *resp,
 	const char *secret = ev_xml_path_text(cr, "SecretAccessKey");
 	const char *token = ev_xml_path_text(cr, "SessionToken");
 	const char *exp = ev_xml_path_text(cr, "Expiration");
-	EV_ENSURE_E(err, akid && secret && token && exp && *akid && *secret &&
-			       *token,
-		    EV_E_MALFORMED, "%s answer lacks Credentials", action);
+	EV_ENSURE_E(
+	    err, akid && secret && token && exp && *akid && *secret && *token,
+	    EV_E_MALFORMED, "%s answer lacks Credentials", action);
 	time_t expiration;
 	EV_ENSURE_E(err, ev_time_parse_iso8601(exp, &expiration) == EV_OK,
 		    EV_E_MALFORMED, "%s answer has a bad Expiration", action);
 	size_t lim = EV_LIMIT_SECRET;
 	EV_ENSURE_E(err,
-		    strnlen(akid, 129) <= 128 && strnlen(secret, lim + 1) <= lim &&
-			    strnlen(token, lim + 1) <= lim,
+		    strnlen(akid, 129) <= 128 &&
+			strnlen(secret, lim + 1) <= lim &&
+			strnlen(token, lim + 1) <= lim,
 		    EV_E_LIMIT, "%s answer has oversized credentials", action);
 	memset(out, 0, sizeof(*out));
 	out->access_key_id = ev_strdup(akid);
@@ -108,8 +113,10 @@ static enum ev_err parse_role_result(const struct ev_aws_response *resp,
 						   : "web-identity");
 	if (who) {
 		memset(who, 0, sizeof(*who));
-		const struct ev_xml_node *u = ev_xml_path(res, "AssumedRoleUser");
-		copy_text(who->arn, sizeof(who->arn), ev_xml_path_text(u, "Arn"));
+		const struct ev_xml_node *u =
+		    ev_xml_path(res, "AssumedRoleUser");
+		copy_text(who->arn, sizeof(who->arn),
+			  ev_xml_path_text(u, "Arn"));
 		copy_text(who->user_id, sizeof(who->user_id),
 			  ev_xml_path_text(u, "AssumedRoleId"));
 		account_from_arn(who->arn, who->account, sizeof(who->account));
@@ -141,54 +148,83 @@ enum ev_err ev_sts_assume_role(struct ev_aws *aws, const char *region,
 			       struct ev_error *err)
 {
 	memset(out, 0, sizeof(*out));
-	EV_ENSURE_E(err, params && params->role_arn && *params->role_arn &&
-			       params->session_name && *params->session_name,
-		    EV_E_INVALID, "AssumeRole needs a role ARN and a session name");
+	EV_ENSURE_E(err,
+		    params && params->role_arn && *params->role_arn &&
+			params->session_name && *params->session_name,
+		    EV_E_INVALID,
+		    "AssumeRole needs a role ARN and a session name");
 	char duration[24];
 	struct ev_aws_param p[4];
 	size_t n = 0;
-	p[n++] = (struct ev_aws_param){ "RoleArn", params->role_arn };
-	p[n++] = (struct ev_aws_param){ "RoleSessionName", params->session_name };
+	p[n++] = (struct ev_aws_param){"RoleArn", params->role_arn};
+	p[n++] = (struct ev_aws_param){"RoleSessionName", params->session_name};
 	if (params->external_id)
-		p[n++] = (struct ev_aws_param){ "ExternalId",
-						params->external_id };
+		p[n++] =
+		    (struct ev_aws_param){"ExternalId", params->external_id};
 	if (params->duration_seconds > 0) {
 		snprintf(duration, sizeof(duration), "%d",
 			 params->duration_seconds);
-		p[n++] = (struct ev_aws_param){ "DurationSeconds", duration };
+		p[n++] = (struct ev_aws_param){"DurationSeconds", duration};
 	}
 	struct ev_aws_call call = {
-		.service = EV_SVC_STS,
-		.action = "AssumeRole",
-		.region = region ? region : DEFAULT_REGION,
-		.params = p,
-		.n_params = n,
+	    .service = EV_SVC_STS,
+	    .action = "AssumeRole",
+	    .region = region ? region : DEFAULT_REGION,
+	    .params = p,
+	    .n_params = n,
 	};
 	return role_call(aws, &call, creds, out, who, err);
 }
 
+/* STS validation errors quote the offending value ("Value '...' at
+ * 'webIdentityToken' failed to satisfy constraint"): when a message holds
+ * the start of the token, it is replaced, keeping code and request ID. */
+static void withhold_token(struct ev_error *err, const char *token)
+{
+	if (!err)
+		return;
+	char probe[13];
+	size_t n = strnlen(token, sizeof(probe) - 1);
+	memcpy(probe, token, n);
+	probe[n] = '\0';
+	bool quoted = strstr(err->message, probe) != NULL ||
+		      strstr(err->message, "webIdentityToken") != NULL;
+	OPENSSL_cleanse(probe, sizeof(probe));
+	if (!quoted)
+		return;
+	snprintf(err->message, sizeof(err->message),
+		 "AssumeRoleWithWebIdentity refused the token (%s; the "
+		 "message, which quotes the token, is withheld)",
+		 err->aws_code[0] ? err->aws_code : "no code");
+}
+
 enum ev_err ev_sts_assume_role_with_web_identity(
-	struct ev_aws *aws, const char *region, const char *role_arn,
-	const char *session_name, const char *token, struct ev_credentials *out,
-	struct ev_sts_identity *who, struct ev_error *err)
+    struct ev_aws *aws, const char *region, const char *role_arn,
+    const char *session_name, const char *token, struct ev_credentials *out,
+    struct ev_sts_identity *who, struct ev_error *err)
 {
 	memset(out, 0, sizeof(*out));
-	EV_ENSURE_E(err, role_arn && *role_arn && session_name &&
-			       *session_name && token && *token,
+	EV_ENSURE_E(err,
+		    role_arn && *role_arn && session_name && *session_name &&
+			token && *token,
 		    EV_E_INVALID,
-		    "AssumeRoleWithWebIdentity needs a role ARN, a session name and a token");
+		    "AssumeRoleWithWebIdentity needs a role ARN, a session "
+		    "name and a token");
 	struct ev_aws_param p[] = {
-		{ "RoleArn", role_arn },
-		{ "RoleSessionName", session_name },
-		{ "WebIdentityToken", token },
+	    {"RoleArn", role_arn},
+	    {"RoleSessionName", session_name},
+	    {"WebIdentityToken", token},
 	};
 	struct ev_aws_call call = {
-		.service = EV_SVC_STS,
-		.action = "AssumeRoleWithWebIdentity",
-		.region = region ? region : DEFAULT_REGION,
-		.params = p,
-		.n_params = sizeof(p) / sizeof(p[0]),
-		.unsigned_request = true,
+	    .service = EV_SVC_STS,
+	    .action = "AssumeRoleWithWebIdentity",
+	    .region = region ? region : DEFAULT_REGION,
+	    .params = p,
+	    .n_params = sizeof(p) / sizeof(p[0]),
+	    .unsigned_request = true,
 	};
-	return role_call(aws, &call, NULL, out, who, err);
+	enum ev_err rc = role_call(aws, &call, NULL, out, who, err);
+	if (rc != EV_OK)
+		withhold_token(err, token);
+	return rc;
 }

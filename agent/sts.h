@@ -14,7 +14,7 @@
 
 struct ev_aws;
 
-#define EV_STS_ARN_MAX 2048
+#define EV_STS_ARN_MAX	   2048
 #define EV_STS_ACCOUNT_MAX 12
 
 /* Who a set of credentials is. Strings are bounded copies of what STS
@@ -34,10 +34,10 @@ enum ev_err ev_sts_get_caller_identity(struct ev_aws *aws, const char *region,
 				       struct ev_error *err) EV_MUST_CHECK;
 
 struct ev_sts_assume_role_params {
-	const char *role_arn;     /* required */
+	const char *role_arn;	  /* required */
 	const char *session_name; /* required, 2-64 of [\w+=,.@-] */
 	const char *external_id;  /* NULL: none */
-	int duration_seconds;     /* 0: the role's default (one hour) */
+	int duration_seconds;	  /* 0: the role's default (one hour) */
 };
 
 /* AssumeRole signed with creds. On success out holds the role session's
@@ -59,8 +59,8 @@ enum ev_err ev_sts_assume_role(struct ev_aws *aws, const char *region,
  * ev_sts_assume_role (EV_E_ACCESS_DENIED / EV_E_AUTH for a refused token,
  * EV_E_EXPIRED for an expired one). */
 enum ev_err ev_sts_assume_role_with_web_identity(
-	struct ev_aws *aws, const char *region, const char *role_arn,
-	const char *session_name, const char *token, struct ev_credentials *out,
-	struct ev_sts_identity *who, struct ev_error *err) EV_MUST_CHECK;
+    struct ev_aws *aws, const char *region, const char *role_arn,
+    const char *session_name, const char *token, struct ev_credentials *out,
+    struct ev_sts_identity *who, struct ev_error *err) EV_MUST_CHECK;
 
 #endif

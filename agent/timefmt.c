@@ -56,7 +56,14 @@ static enum ev_err make_time(int y, int mo, int d, int h, int mi, int s,
 	tm.tm_hour = h;
 	tm.tm_min = mi;
 	tm.tm_sec = s;
-	*out = timegm(&tm);
+	time_t t = timegm(&tm);
+	/* timegm rolls 30 February over into March: refuse such dates
+	 * rather than sign or record a day nobody wrote. */
+	struct tm check;
+	if (!gmtime_r(&t, &check) || check.tm_mday != d ||
+	    check.tm_mon != mo - 1)
+		return EV_E_MALFORMED;
+	*out = t;
 	return EV_OK;
 }
 

@@ -35,8 +35,8 @@ enum ev_err ev_uri_encode(const void *p, size_t n, bool encode_slash,
  * canonicalise: a "%" not followed by two hex digits is kept as a literal
  * "%". The result may hold any byte, NUL included. Errors: EV_E_LIMIT,
  * EV_E_NOMEM. */
-enum ev_err ev_uri_decode(const char *p, size_t n, struct ev_buf *out)
-	EV_MUST_CHECK;
+enum ev_err ev_uri_decode(const char *p, size_t n,
+			  struct ev_buf *out) EV_MUST_CHECK;
 
 /* Removes "." and ".." segments and collapses repeated slashes, the way the
  * AWS SDKs do before signing: "" becomes "/", a leading "/" is kept, a

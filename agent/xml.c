@@ -20,7 +20,7 @@
 #define PARSE_SLICE (1u << 20)
 
 #define ARENA_BLOCK (64u * 1024)
-#define ARENA_ALIGN 16u
+#define ARENA_ALIGN _Alignof(struct ev_xml_node)
 
 /* A direct-mapped cache of element names: AWS documents repeat a few dozen
  * names millions of times, so most nodes share one copy. A miss just makes
@@ -51,14 +51,15 @@ struct parse_ctx {
 	struct ev_xml_node *open[EV_LIMIT_XML_DEPTH + 1];
 	struct ev_xml_node *last_child[EV_LIMIT_XML_DEPTH + 1];
 	size_t text_start[EV_LIMIT_XML_DEPTH + 1];
-	/* Character data of every open element, innermost last: a child's text
-	 * always sits at the tail, so closing it truncates back to its start. */
+	/* Character data of every open element, innermost last: a child's
+	 * text always sits at the tail, so closing it truncates back to its
+	 * start. */
 	struct ev_buf text;
 	const char *names[NAME_CACHE_SLOTS];
 };
 
-#define ARENA_HEAD                                           \
-	((sizeof(struct arena_block) + ARENA_ALIGN - 1) & \
+#define ARENA_HEAD                                                             \
+	((sizeof(struct arena_block) + ARENA_ALIGN - 1) &                      \
 	 ~(size_t)(ARENA_ALIGN - 1))
 
 static unsigned char *block_data(struct arena_block *b)
@@ -113,7 +114,7 @@ void ev_xml_free(struct ev_xml_doc *doc)
 	struct arena_block *b = doc->blocks;
 	while (b) {
 		struct arena_block *next = b->next;
-		/* Documents carry credentials (AssumeRole), so text is wiped. */
+		/* Documents carry credentials (AssumeRole): wiped. */
 		OPENSSL_cleanse(block_data(b), b->used);
 		free(b);
 		b = next;
@@ -169,9 +170,9 @@ static void *mm_realloc(void *ptr, size_t n)
 }
 
 static const XML_Memory_Handling_Suite wiping_mm = {
-	.malloc_fcn = mm_malloc,
-	.realloc_fcn = mm_realloc,
-	.free_fcn = mm_free,
+    .malloc_fcn = mm_malloc,
+    .realloc_fcn = mm_realloc,
+    .free_fcn = mm_free,
 };
 
 static void stop(struct parse_ctx *c, enum ev_err code, const char *what)
@@ -280,8 +281,9 @@ static void XMLCALL on_text(void *ud, const XML_Char *s, int len)
 		return;
 	enum ev_err rc = ev_buf_append(&c->text, s, (size_t)len);
 	if (rc != EV_OK)
-		stop(c, rc, rc == EV_E_LIMIT ? "more text than input"
-					     : "out of memory");
+		stop(c, rc,
+		     rc == EV_E_LIMIT ? "more text than input"
+				      : "out of memory");
 }
 
 static void XMLCALL on_doctype(void *ud, const XML_Char *name,
@@ -360,17 +362,15 @@ enum ev_err ev_xml_parse(const char *data, size_t len, struct ev_xml_doc **out,
 			} else {
 				enum XML_Error xe = XML_GetErrorCode(parser);
 				rc = ev_error_set(
-					err,
-					xe == XML_ERROR_NO_MEMORY
-						? EV_E_NOMEM
-						: EV_E_MALFORMED,
-					"XML: %s at line %lu column %lu",
-					XML_ErrorString(xe),
-					(unsigned long)XML_GetCurrentLineNumber(
-						parser),
-					(unsigned long)
-						XML_GetCurrentColumnNumber(
-							parser));
+				    err,
+				    xe == XML_ERROR_NO_MEMORY ? EV_E_NOMEM
+							      : EV_E_MALFORMED,
+				    "XML: %s at line %lu column %lu",
+				    XML_ErrorString(xe),
+				    (unsigned long)XML_GetCurrentLineNumber(
+					parser),
+				    (unsigned long)XML_GetCurrentColumnNumber(
+					parser));
 			}
 			goto out;
 		}
@@ -498,7 +498,8 @@ json_t *ev_xml_to_json(const struct ev_xml_node *n)
 		json_t *arr = json_array();
 		for (const struct ev_xml_node *k = n->first_child; arr && k;
 		     k = k->next) {
-			if (json_array_append_new(arr, ev_xml_to_json(k)) != 0) {
+			if (json_array_append_new(arr, ev_xml_to_json(k)) !=
+			    0) {
 				json_decref(arr);
 				arr = NULL;
 			}
@@ -517,7 +518,8 @@ json_t *ev_xml_to_json(const struct ev_xml_node *n)
 			if (json_object_set_new(obj, k->name, arr) != 0)
 				arr = NULL;
 		}
-		if (!arr || json_array_append_new(arr, ev_xml_to_json(k)) != 0) {
+		if (!arr ||
+		    json_array_append_new(arr, ev_xml_to_json(k)) != 0) {
 			json_decref(obj);
 			obj = NULL;
 		}

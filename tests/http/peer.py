@@ -16,6 +16,7 @@ Paths (any method):
   /status/NNN     like /echo with status NNN
   /conn           text: TCP connections accepted so far
   /big?n=N        N bytes of 'x'
+  /chunked?n=N    N bytes of 'y', chunked (no Content-Length)
   /stall          reads the request, then says nothing until shut down
   /reset          reads the request, then resets the connection (RST)
   /truncated      Content-Length: 100, sends 10 bytes, closes
@@ -147,6 +148,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
         elif path == "/big":
             n = int(dict(kv.split("=", 1) for kv in query.split("&"))["n"])
             self.send(200, b"x" * n)
+        elif path == "/chunked":
+            # No Content-Length: only counting the bytes can stop it.
+            n = int(dict(kv.split("=", 1) for kv in query.split("&"))["n"])
+            self.raw(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+            while n > 0:
+                k = min(n, 4096)
+                self.raw(b"%x\r\n" % k + b"y" * k + b"\r\n")
+                n -= k
+            self.raw(b"0\r\n\r\n")
         elif path == "/stall":
             self.peer.shutdown.wait(120)
             self.close_connection = True

@@ -11,3 +11,8 @@ add_test(NAME sigv4/botocore
   COMMAND ${EV_PYTHON} ${EV_TESTS_DIR}/sigv4/botocore_diff.py
           --evident $<TARGET_FILE:evident>)
 set_tests_properties(sigv4/botocore PROPERTIES LABELS sigv4 TIMEOUT 300)
+
+add_test(NAME sigv4/cli
+  COMMAND ${EV_PYTHON} ${EV_TESTS_DIR}/sigv4/cli_checks.py
+          --evident $<TARGET_FILE:evident>)
+set_tests_properties(sigv4/cli PROPERTIES LABELS sigv4 TIMEOUT 120)

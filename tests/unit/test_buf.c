@@ -135,6 +135,9 @@ static void time_formats(void **state)
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_int_equal(ev_time_parse_iso8601(bad[i], &t), EV_E_MALFORMED);
 	assert_int_equal(ev_time_parse_http("Sat, 01 Foo 2025 10:00:00 GMT", &t), EV_E_MALFORMED);
+	assert_int_equal(ev_time_parse_amz("20200230T000000Z", &t), EV_E_MALFORMED);
+	assert_int_equal(ev_time_parse_iso8601("2023-02-29T00:00:00Z", &t), EV_E_MALFORMED);
+	assert_int_equal(ev_time_parse_iso8601("2024-02-29T00:00:00Z", &t), EV_OK);
 	assert_int_equal(ev_time_parse_epoch("abc", &t), EV_E_MALFORMED);
 	assert_int_equal(ev_time_parse_epoch("-5", &t), EV_E_MALFORMED);
 }

@@ -10,7 +10,7 @@
 #include "buf.h"
 #include "http.h"
 
-#define MAX_LINES 8
+#define MAX_LINES  8
 #define MAX_EXPECT 4
 
 struct header_case {
@@ -26,87 +26,118 @@ struct header_case {
 };
 
 static const struct header_case cases[] = {
-	{"crlf block",
-	 {"HTTP/1.1 200 OK\r\n", "Content-Type: text/xml\r\n",
-	  "x-amzn-RequestId: 1b2c\r\n", "\r\n"},
-	 200, false, 2,
-	 {{"content-type", "text/xml"}, {"x-amzn-requestid", "1b2c"}}},
-	{"lf only",
-	 {"HTTP/1.1 404 Not Found\n", "Date: Sat, 01 Mar 2025 10:00:00 GMT\n",
-	  "\n"},
-	 404, false, 1,
-	 {{"date", "Sat, 01 Mar 2025 10:00:00 GMT"}}},
-	{"no terminator",
-	 {"HTTP/1.1 204 No Content", "ETag: \"5d41\""},
-	 204, false, 1,
-	 {{"etag", "\"5d41\""}}},
-	{"100 continue then 200",
-	 {"HTTP/1.1 100 Continue\r\n", "X-Early: yes\r\n", "\r\n",
-	  "HTTP/1.1 200 OK\r\n", "X-Late: yes\r\n", "\r\n"},
-	 200, false, 1,
-	 {{"x-late", "yes"}}},
-	{"http2 status, value with colons",
-	 {"HTTP/2 403 \r\n",
-	  "x-amzn-ErrorType: UnrecognizedClientException:http://internal."
-	  "amazon.com/coral/com.amazon.coral.service/\r\n"},
-	 403, false, 1,
-	 {{"x-amzn-errortype", "UnrecognizedClientException:http://internal."
-			       "amazon.com/coral/com.amazon.coral.service/"}}},
-	{"status without reason",
-	 {"HTTP/1.1 503\r\n", "Retry-After: 1\r\n"},
-	 503, false, 1,
-	 {{"retry-after", "1"}}},
-	{"whitespace trimmed, inner kept",
-	 {"HTTP/1.1 200 OK\r\n", "X-Note: \t two  inner \t \r\n",
-	  "X-Empty:\r\n", "X-Blank:   \r\n"},
-	 200, false, 3,
-	 {{"x-note", "two  inner"}, {"x-empty", ""}, {"x-blank", ""}}},
-	{"obs-fold continuation",
-	 {"HTTP/1.1 200 OK\r\n", "X-Long: first\r\n", "   second \r\n",
-	  "\tthird\r\n", "X-Next: n\r\n"},
-	 200, false, 2,
-	 {{"x-long", "first second third"}, {"x-next", "n"}}},
-	{"fold onto an empty value",
-	 {"HTTP/1.1 200 OK\r\n", "X-Long:\r\n", " only\r\n"},
-	 200, false, 1,
-	 {{"x-long", "only"}}},
-	{"fold without a header before it",
-	 {"HTTP/1.1 200 OK\r\n", " orphan\r\n", "X-A: 1\r\n"},
-	 200, false, 1,
-	 {{"x-a", "1"}}},
-	{"fold after a malformed line",
-	 {"HTTP/1.1 200 OK\r\n", "X-A: 1\r\n", "garbage\r\n", " cont\r\n"},
-	 200, false, 1,
-	 {{"x-a", "1"}}},
-	{"fold after the blank line",
-	 {"HTTP/1.1 200 OK\r\n", "X-A: 1\r\n", "\r\n", " trailer\r\n"},
-	 200, false, 1,
-	 {{"x-a", "1"}}},
-	{"missing colon, empty name, space before colon, bad token",
-	 {"HTTP/1.1 200 OK\r\n", "NoColonHere\r\n", ": value\r\n",
-	  "Name : v\r\n", "Na(me): v\r\n", "X-Ok: ok\r\n"},
-	 200, false, 1,
-	 {{"x-ok", "ok"}}},
-	{"names lower-cased, values untouched",
-	 {"HTTP/1.1 200 OK\r\n", "X-AMZ-Request-ID: AbC\r\n"},
-	 200, false, 1,
-	 {{"x-amz-request-id", "AbC"}}},
-	{"malformed status codes",
-	 {"HTTP/1.1 2x0 OK\r\n", "X-A: 1\r\n"},
-	 0, false, 1,
-	 {{"x-a", "1"}}},
-	{"four-digit status",
-	 {"HTTP/1.1 2000 OK\r\n"},
-	 0, false, 0,
-	 {{NULL, NULL}}},
-	{"status line without code",
-	 {"HTTP/1.1\r\n"},
-	 0, false, 0,
-	 {{NULL, NULL}}},
-	{"duplicate names kept in order",
-	 {"HTTP/1.1 200 OK\r\n", "Set-X: a\r\n", "set-x: b\r\n"},
-	 200, false, 2,
-	 {{"set-x", "a"}, {"set-x", "b"}}},
+    {"crlf block",
+     {"HTTP/1.1 200 OK\r\n", "Content-Type: text/xml\r\n",
+      "x-amzn-RequestId: 1b2c\r\n", "\r\n"},
+     200,
+     false,
+     2,
+     {{"content-type", "text/xml"}, {"x-amzn-requestid", "1b2c"}}},
+    {"lf only",
+     {"HTTP/1.1 404 Not Found\n", "Date: Sat, 01 Mar 2025 10:00:00 GMT\n",
+      "\n"},
+     404,
+     false,
+     1,
+     {{"date", "Sat, 01 Mar 2025 10:00:00 GMT"}}},
+    {"no terminator",
+     {"HTTP/1.1 204 No Content", "ETag: \"5d41\""},
+     204,
+     false,
+     1,
+     {{"etag", "\"5d41\""}}},
+    {"100 continue then 200",
+     {"HTTP/1.1 100 Continue\r\n", "X-Early: yes\r\n", "\r\n",
+      "HTTP/1.1 200 OK\r\n", "X-Late: yes\r\n", "\r\n"},
+     200,
+     false,
+     1,
+     {{"x-late", "yes"}}},
+    {"http2 status, value with colons",
+     {"HTTP/2 403 \r\n",
+      "x-amzn-ErrorType: UnrecognizedClientException:http://internal."
+      "amazon.com/coral/com.amazon.coral.service/\r\n"},
+     403,
+     false,
+     1,
+     {{"x-amzn-errortype", "UnrecognizedClientException:http://internal."
+			   "amazon.com/coral/com.amazon.coral.service/"}}},
+    {"status without reason",
+     {"HTTP/1.1 503\r\n", "Retry-After: 1\r\n"},
+     503,
+     false,
+     1,
+     {{"retry-after", "1"}}},
+    {"whitespace trimmed, inner kept",
+     {"HTTP/1.1 200 OK\r\n", "X-Note: \t two  inner \t \r\n", "X-Empty:\r\n",
+      "X-Blank:   \r\n"},
+     200,
+     false,
+     3,
+     {{"x-note", "two  inner"}, {"x-empty", ""}, {"x-blank", ""}}},
+    {"obs-fold continuation",
+     {"HTTP/1.1 200 OK\r\n", "X-Long: first\r\n", "   second \r\n",
+      "\tthird\r\n", "X-Next: n\r\n"},
+     200,
+     false,
+     2,
+     {{"x-long", "first second third"}, {"x-next", "n"}}},
+    {"fold onto an empty value",
+     {"HTTP/1.1 200 OK\r\n", "X-Long:\r\n", " only\r\n"},
+     200,
+     false,
+     1,
+     {{"x-long", "only"}}},
+    {"fold without a header before it",
+     {"HTTP/1.1 200 OK\r\n", " orphan\r\n", "X-A: 1\r\n"},
+     200,
+     false,
+     1,
+     {{"x-a", "1"}}},
+    {"fold after a malformed line",
+     {"HTTP/1.1 200 OK\r\n", "X-A: 1\r\n", "garbage\r\n", " cont\r\n"},
+     200,
+     false,
+     1,
+     {{"x-a", "1"}}},
+    {"fold after the blank line",
+     {"HTTP/1.1 200 OK\r\n", "X-A: 1\r\n", "\r\n", " trailer\r\n"},
+     200,
+     false,
+     1,
+     {{"x-a", "1"}}},
+    {"missing colon, empty name, space before colon, bad token",
+     {"HTTP/1.1 200 OK\r\n", "NoColonHere\r\n", ": value\r\n", "Name : v\r\n",
+      "Na(me): v\r\n", "X-Ok: ok\r\n"},
+     200,
+     false,
+     1,
+     {{"x-ok", "ok"}}},
+    {"names lower-cased, values untouched",
+     {"HTTP/1.1 200 OK\r\n", "X-AMZ-Request-ID: AbC\r\n"},
+     200,
+     false,
+     1,
+     {{"x-amz-request-id", "AbC"}}},
+    {"malformed status codes",
+     {"HTTP/1.1 2x0 OK\r\n", "X-A: 1\r\n"},
+     0,
+     false,
+     1,
+     {{"x-a", "1"}}},
+    {"four-digit status",
+     {"HTTP/1.1 2000 OK\r\n"},
+     0,
+     false,
+     0,
+     {{NULL, NULL}}},
+    {"status line without code", {"HTTP/1.1\r\n"}, 0, false, 0, {{NULL, NULL}}},
+    {"duplicate names kept in order",
+     {"HTTP/1.1 200 OK\r\n", "Set-X: a\r\n", "set-x: b\r\n"},
+     200,
+     false,
+     2,
+     {{"set-x", "a"}, {"set-x", "b"}}},
 };
 
 static void feed(struct ev_http_response *r, const char *line)
@@ -130,10 +161,12 @@ static void header_table(void **state)
 				 tc->name, r.status, r.n_headers,
 				 r.headers_truncated);
 		for (size_t i = 0; i < tc->n_headers; i++) {
-			if (strcmp(r.headers[i].name, tc->expect[i].name) != 0 ||
-			    strcmp(r.headers[i].value, tc->expect[i].value) != 0)
-				fail_msg("%s: header %zu is [%s]=[%s]", tc->name,
-					 i, r.headers[i].name,
+			if (strcmp(r.headers[i].name, tc->expect[i].name) !=
+				0 ||
+			    strcmp(r.headers[i].value, tc->expect[i].value) !=
+				0)
+				fail_msg("%s: header %zu is [%s]=[%s]",
+					 tc->name, i, r.headers[i].name,
 					 r.headers[i].value);
 		}
 		ev_http_response_cleanup(&r);
@@ -222,8 +255,8 @@ static void nul_byte_line_ignored(void **state)
 	struct ev_http_response r;
 	ev_http_response_init(&r, 0);
 	static const char line[] = "X-A: a\0b\r\n";
-	assert_int_equal(ev_http_response_header_line(&r, line, sizeof(line) - 1),
-			 EV_OK);
+	assert_int_equal(
+	    ev_http_response_header_line(&r, line, sizeof(line) - 1), EV_OK);
 	assert_int_equal(r.n_headers, 0);
 	assert_int_equal(ev_http_response_header_line(&r, NULL, 0), EV_OK);
 	ev_http_response_cleanup(&r);
@@ -285,10 +318,8 @@ static enum ev_err perform(struct ev_http *h, const char *method,
 			   const char *url, const struct ev_http_header *hdrs,
 			   size_t n_hdrs, struct ev_error *e)
 {
-	struct ev_http_request req = {.method = method,
-				      .url = url,
-				      .headers = hdrs,
-				      .n_headers = n_hdrs};
+	struct ev_http_request req = {
+	    .method = method, .url = url, .headers = hdrs, .n_headers = n_hdrs};
 	struct ev_http_response r;
 	ev_http_response_init(&r, 0);
 	enum ev_err rc = ev_http_perform(h, &req, &r, e);
@@ -313,20 +344,22 @@ static void transport_refuses_bad_requests(void **state)
 	assert_int_equal(perform(h, "GET", "not a url", NULL, 0, &e),
 			 EV_E_CONFIG);
 	assert_int_equal(perform(h, "GET", NULL, NULL, 0, &e), EV_E_CONFIG);
-	assert_int_equal(perform(h, "GE T", "https://127.0.0.1:1/", NULL, 0, &e),
-			 EV_E_CONFIG);
+	assert_int_equal(
+	    perform(h, "GE T", "https://127.0.0.1:1/", NULL, 0, &e),
+	    EV_E_CONFIG);
 	assert_int_equal(perform(h, "", "https://127.0.0.1:1/", NULL, 0, &e),
 			 EV_E_CONFIG);
 	/* A header that would split the request: refused, never echoed. */
 	const struct ev_http_header inject[] = {
-		{"X-Amz-Security-Token", "SECRETTOKEN\r\nX-Evil: 1"}};
-	assert_int_equal(perform(h, "GET", "https://127.0.0.1:1/", inject, 1, &e),
-			 EV_E_CONFIG);
+	    {"X-Amz-Security-Token", "SECRETTOKEN\r\nX-Evil: 1"}};
+	assert_int_equal(
+	    perform(h, "GET", "https://127.0.0.1:1/", inject, 1, &e),
+	    EV_E_CONFIG);
 	assert_null(strstr(e.message, "SECRETTOKEN"));
 	const struct ev_http_header bad_name[] = {{"X Bad", "v"}};
 	assert_int_equal(
-		perform(h, "GET", "https://127.0.0.1:1/", bad_name, 1, &e),
-		EV_E_CONFIG);
+	    perform(h, "GET", "https://127.0.0.1:1/", bad_name, 1, &e),
+	    EV_E_CONFIG);
 	ev_http_free(h);
 }
 
@@ -349,14 +382,14 @@ static void transport_options_checked(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(header_table),
-		cmocka_unit_test(over_long_line_dropped),
-		cmocka_unit_test(folding_past_the_limit_dropped),
-		cmocka_unit_test(too_many_headers),
-		cmocka_unit_test(nul_byte_line_ignored),
-		cmocka_unit_test(lookup_and_helpers),
-		cmocka_unit_test(transport_refuses_bad_requests),
-		cmocka_unit_test(transport_options_checked),
+	    cmocka_unit_test(header_table),
+	    cmocka_unit_test(over_long_line_dropped),
+	    cmocka_unit_test(folding_past_the_limit_dropped),
+	    cmocka_unit_test(too_many_headers),
+	    cmocka_unit_test(nul_byte_line_ignored),
+	    cmocka_unit_test(lookup_and_helpers),
+	    cmocka_unit_test(transport_refuses_bad_requests),
+	    cmocka_unit_test(transport_options_checked),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -51,7 +51,8 @@ static struct seen *seen_new(void)
 static enum ev_err parse(const char *text, struct seen *s, struct ev_error *err)
 {
 	ev_error_clear(err);
-	return ev_ini_parse_buffer("t.ini", text, strlen(text), collect, s, err);
+	return ev_ini_parse_buffer("t.ini", text, strlen(text), collect, s,
+				   err);
 }
 
 static void sections_keys_and_lines(void **state)
@@ -127,8 +128,8 @@ static void continuation_lines_joined(void **state)
 	assert_int_equal(parse(text, s, &err), EV_OK);
 	assert_int_equal(s->n, 2);
 	assert_string_equal(s->key[0], "s3");
-	assert_string_equal(s->value[0],
-			    "\naddressing_style = path\nsignature_version = s3v4");
+	assert_string_equal(
+	    s->value[0], "\naddressing_style = path\nsignature_version = s3v4");
 	assert_int_equal(s->line[0], 2);
 	assert_string_equal(s->key[1], "next");
 	assert_int_equal(s->line[1], 5);
@@ -205,6 +206,11 @@ static void syntax_errors_name_file_and_line(void **state)
 	memset(s, 0, sizeof(*s));
 	assert_int_equal(parse("[a]\nk=v\njust words\n", s, &err), EV_E_CONFIG);
 	assert_non_null(strstr(err.message, "t.ini:3"));
+
+	/* An empty key is refused: key "" marks a section without keys. */
+	memset(s, 0, sizeof(*s));
+	assert_int_equal(parse("[a]\n = v\n", s, &err), EV_E_CONFIG);
+	assert_non_null(strstr(err.message, "t.ini:2"));
 	free(s);
 }
 
@@ -386,24 +392,24 @@ static void missing_file_is_not_found(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(sections_keys_and_lines),
-		cmocka_unit_test(comments_hash_and_semicolon_indented_too),
-		cmocka_unit_test(no_inline_comments_as_configparser),
-		cmocka_unit_test(continuation_lines_joined),
-		cmocka_unit_test(empty_sections_reported),
-		cmocka_unit_test(repeated_section_has_its_own_header_line),
-		cmocka_unit_test(keys_before_any_section),
-		cmocka_unit_test(crlf_and_bom),
-		cmocka_unit_test(syntax_errors_name_file_and_line),
-		cmocka_unit_test(long_value_line_accepted),
-		cmocka_unit_test(overlong_line_is_a_limit_error),
-		cmocka_unit_test(overlong_section_name_refused),
-		cmocka_unit_test(nul_byte_refused),
-		cmocka_unit_test(callback_error_stops_and_is_returned),
-		cmocka_unit_test(file_parse_names_path_and_line),
-		cmocka_unit_test(file_size_limit),
-		cmocka_unit_test(non_regular_files_refused),
-		cmocka_unit_test(missing_file_is_not_found),
+	    cmocka_unit_test(sections_keys_and_lines),
+	    cmocka_unit_test(comments_hash_and_semicolon_indented_too),
+	    cmocka_unit_test(no_inline_comments_as_configparser),
+	    cmocka_unit_test(continuation_lines_joined),
+	    cmocka_unit_test(empty_sections_reported),
+	    cmocka_unit_test(repeated_section_has_its_own_header_line),
+	    cmocka_unit_test(keys_before_any_section),
+	    cmocka_unit_test(crlf_and_bom),
+	    cmocka_unit_test(syntax_errors_name_file_and_line),
+	    cmocka_unit_test(long_value_line_accepted),
+	    cmocka_unit_test(overlong_line_is_a_limit_error),
+	    cmocka_unit_test(overlong_section_name_refused),
+	    cmocka_unit_test(nul_byte_refused),
+	    cmocka_unit_test(callback_error_stops_and_is_returned),
+	    cmocka_unit_test(file_parse_names_path_and_line),
+	    cmocka_unit_test(file_size_limit),
+	    cmocka_unit_test(non_regular_files_refused),
+	    cmocka_unit_test(missing_file_is_not_found),
 	};
 	return cmocka_run_group_tests(tests, make_tmpdir, remove_tmpdir);
 }

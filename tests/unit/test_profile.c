@@ -52,8 +52,8 @@ static struct ev_profiles *load(void)
 {
 	struct ev_profiles *p = NULL;
 	struct ev_error err;
-	assert_int_equal(ev_profile_load_files(config_path, creds_path, &p, &err),
-			 EV_OK);
+	assert_int_equal(
+	    ev_profile_load_files(config_path, creds_path, &p, &err), EV_OK);
 	assert_non_null(p);
 	return p;
 }
@@ -74,17 +74,19 @@ static void both_files_and_section_names(void **state)
 			       "[profile odd]\n" /* literally "profile odd" */
 			       "aws_access_key_id = AKIAODD\n");
 	struct ev_profiles *p = load();
-	assert_string_equal(ev_profile_get(p, "default", "region", EV_PROFILE_ANY),
-			    "eu-west-1");
+	assert_string_equal(
+	    ev_profile_get(p, "default", "region", EV_PROFILE_ANY),
+	    "eu-west-1");
 	assert_string_equal(ev_profile_get(p, "dev", "region", EV_PROFILE_ANY),
 			    "us-east-2");
-	assert_string_equal(ev_profile_get(p, "dev", "aws_access_key_id",
-					   EV_PROFILE_ANY),
-			    "AKIADEV");
+	assert_string_equal(
+	    ev_profile_get(p, "dev", "aws_access_key_id", EV_PROFILE_ANY),
+	    "AKIADEV");
 	assert_false(ev_profile_exists(p, "ops", EV_PROFILE_ANY));
 	assert_false(ev_profile_exists(p, "corp", EV_PROFILE_ANY));
 	assert_false(ev_profile_exists(p, "sso-session corp", EV_PROFILE_ANY));
-	assert_true(ev_profile_exists(p, "profile odd", EV_PROFILE_CREDENTIALS));
+	assert_true(
+	    ev_profile_exists(p, "profile odd", EV_PROFILE_CREDENTIALS));
 	assert_false(ev_profile_exists(p, "odd", EV_PROFILE_ANY));
 	assert_true(ev_profile_exists(p, "dev", EV_PROFILE_CONFIG));
 	assert_true(ev_profile_exists(p, "dev", EV_PROFILE_CREDENTIALS));
@@ -105,14 +107,14 @@ static void credentials_file_wins_and_files_can_be_chosen(void **state)
 			       "aws_access_key_id = FROMCREDS\n");
 	struct ev_profiles *p = load();
 	struct ev_profile_value v;
-	assert_true(ev_profile_lookup(p, "x", "aws_access_key_id",
-				      EV_PROFILE_ANY, &v));
+	assert_true(
+	    ev_profile_lookup(p, "x", "aws_access_key_id", EV_PROFILE_ANY, &v));
 	assert_string_equal(v.value, "FROMCREDS");
 	assert_string_equal(v.file, creds_path);
 	assert_int_equal(v.line, 2);
-	assert_string_equal(ev_profile_get(p, "x", "aws_access_key_id",
-					   EV_PROFILE_CONFIG),
-			    "FROMCONFIG");
+	assert_string_equal(
+	    ev_profile_get(p, "x", "aws_access_key_id", EV_PROFILE_CONFIG),
+	    "FROMCONFIG");
 	assert_string_equal(ev_profile_get(p, "x", "output", EV_PROFILE_ANY),
 			    "json");
 	assert_null(ev_profile_get(p, "x", "output", EV_PROFILE_CREDENTIALS));
@@ -125,9 +127,9 @@ static void keys_are_case_insensitive_sections_are_not(void **state)
 	(void)state;
 	write_file(creds_path, "[Dev]\nAWS_Access_Key_ID = AKIA1\n");
 	struct ev_profiles *p = load();
-	assert_string_equal(ev_profile_get(p, "Dev", "aws_access_key_id",
-					   EV_PROFILE_ANY),
-			    "AKIA1");
+	assert_string_equal(
+	    ev_profile_get(p, "Dev", "aws_access_key_id", EV_PROFILE_ANY),
+	    "AKIA1");
 	assert_false(ev_profile_exists(p, "dev", EV_PROFILE_ANY));
 	ev_profile_free(p);
 }
@@ -138,9 +140,8 @@ static void later_default_section_wins(void **state)
 	write_file(config_path, "[default]\nregion = a\noutput = text\n"
 				"[profile default]\nregion = b\n");
 	struct ev_profiles *p = load();
-	assert_string_equal(ev_profile_get(p, "default", "region",
-					   EV_PROFILE_ANY),
-			    "b");
+	assert_string_equal(
+	    ev_profile_get(p, "default", "region", EV_PROFILE_ANY), "b");
 	/* The whole earlier section is replaced, as in botocore's dict. */
 	assert_null(ev_profile_get(p, "default", "output", EV_PROFILE_ANY));
 	ev_profile_free(p);
@@ -155,14 +156,12 @@ static void profile_names_split_like_shlex(void **state)
 				"[profile]\nregion = no\n"
 				"[profile 'unbalanced]\nregion = no\n");
 	struct ev_profiles *p = load();
-	assert_string_equal(ev_profile_get(p, "my team", "region",
-					   EV_PROFILE_ANY),
-			    "q");
+	assert_string_equal(
+	    ev_profile_get(p, "my team", "region", EV_PROFILE_ANY), "q");
 	assert_false(ev_profile_exists(p, "a", EV_PROFILE_ANY));
 	assert_false(ev_profile_exists(p, "a b", EV_PROFILE_ANY));
-	assert_string_equal(ev_profile_get(p, "spaced", "region",
-					   EV_PROFILE_ANY),
-			    "s");
+	assert_string_equal(
+	    ev_profile_get(p, "spaced", "region", EV_PROFILE_ANY), "s");
 	assert_false(ev_profile_exists(p, "profile", EV_PROFILE_ANY));
 	assert_false(ev_profile_exists(p, "'unbalanced", EV_PROFILE_ANY));
 	assert_false(ev_profile_exists(p, "unbalanced", EV_PROFILE_ANY));
@@ -214,16 +213,18 @@ static void repeats_are_errors(void **state)
 	struct ev_profiles *p = NULL;
 	struct ev_error err;
 	write_file(creds_path, "[a]\nk = 1\n[b]\nk = 2\n[a]\nj = 3\n");
-	assert_int_equal(ev_profile_load_files(config_path, creds_path, &p, &err),
-			 EV_E_CONFIG);
+	assert_int_equal(
+	    ev_profile_load_files(config_path, creds_path, &p, &err),
+	    EV_E_CONFIG);
 	assert_null(p);
 	char want[320];
 	snprintf(want, sizeof(want), "%s:5", creds_path);
 	assert_non_null(strstr(err.message, want));
 
 	write_file(creds_path, "[a]\nk = 1\nK = 2\n");
-	assert_int_equal(ev_profile_load_files(config_path, creds_path, &p, &err),
-			 EV_E_CONFIG);
+	assert_int_equal(
+	    ev_profile_load_files(config_path, creds_path, &p, &err),
+	    EV_E_CONFIG);
 	snprintf(want, sizeof(want), "%s:3", creds_path);
 	assert_non_null(strstr(err.message, want));
 	assert_non_null(strstr(err.message, "line 2"));
@@ -235,12 +236,14 @@ static void keys_outside_sections_and_syntax_errors(void **state)
 	struct ev_profiles *p = NULL;
 	struct ev_error err;
 	write_file(config_path, "region = x\n[default]\n");
-	assert_int_equal(ev_profile_load_files(config_path, creds_path, &p, &err),
-			 EV_E_CONFIG);
+	assert_int_equal(
+	    ev_profile_load_files(config_path, creds_path, &p, &err),
+	    EV_E_CONFIG);
 	assert_non_null(strstr(err.message, ":1"));
 	write_file(config_path, "[default]\nregion\n");
-	assert_int_equal(ev_profile_load_files(config_path, creds_path, &p, &err),
-			 EV_E_CONFIG);
+	assert_int_equal(
+	    ev_profile_load_files(config_path, creds_path, &p, &err),
+	    EV_E_CONFIG);
 	assert_null(p);
 }
 
@@ -251,8 +254,9 @@ static void values_never_in_errors(void **state)
 	struct ev_error err;
 	write_file(creds_path, "[a]\naws_secret_access_key = SUPERSECRETVALUE\n"
 			       "aws_secret_access_key = SUPERSECRETVALUE2\n");
-	assert_int_equal(ev_profile_load_files(config_path, creds_path, &p, &err),
-			 EV_E_CONFIG);
+	assert_int_equal(
+	    ev_profile_load_files(config_path, creds_path, &p, &err),
+	    EV_E_CONFIG);
 	assert_null(strstr(err.message, "SUPERSECRET"));
 }
 
@@ -315,22 +319,23 @@ static void profile_name_precedence(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup(both_files_and_section_names, reset_files),
-		cmocka_unit_test_setup(credentials_file_wins_and_files_can_be_chosen,
-				       reset_files),
-		cmocka_unit_test_setup(keys_are_case_insensitive_sections_are_not,
-				       reset_files),
-		cmocka_unit_test_setup(later_default_section_wins, reset_files),
-		cmocka_unit_test_setup(profile_names_split_like_shlex, reset_files),
-		cmocka_unit_test_setup(default_section_gives_fallbacks, reset_files),
-		cmocka_unit_test_setup(empty_profile_exists, reset_files),
-		cmocka_unit_test_setup(missing_files_are_empty, reset_files),
-		cmocka_unit_test_setup(repeats_are_errors, reset_files),
-		cmocka_unit_test_setup(keys_outside_sections_and_syntax_errors,
-				       reset_files),
-		cmocka_unit_test_setup(values_never_in_errors, reset_files),
-		cmocka_unit_test_setup(load_from_environment, reset_files),
-		cmocka_unit_test(profile_name_precedence),
+	    cmocka_unit_test_setup(both_files_and_section_names, reset_files),
+	    cmocka_unit_test_setup(
+		credentials_file_wins_and_files_can_be_chosen, reset_files),
+	    cmocka_unit_test_setup(keys_are_case_insensitive_sections_are_not,
+				   reset_files),
+	    cmocka_unit_test_setup(later_default_section_wins, reset_files),
+	    cmocka_unit_test_setup(profile_names_split_like_shlex, reset_files),
+	    cmocka_unit_test_setup(default_section_gives_fallbacks,
+				   reset_files),
+	    cmocka_unit_test_setup(empty_profile_exists, reset_files),
+	    cmocka_unit_test_setup(missing_files_are_empty, reset_files),
+	    cmocka_unit_test_setup(repeats_are_errors, reset_files),
+	    cmocka_unit_test_setup(keys_outside_sections_and_syntax_errors,
+				   reset_files),
+	    cmocka_unit_test_setup(values_never_in_errors, reset_files),
+	    cmocka_unit_test_setup(load_from_environment, reset_files),
+	    cmocka_unit_test(profile_name_precedence),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

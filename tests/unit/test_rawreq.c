@@ -25,58 +25,108 @@ struct ok_case {
 	bool crlf;
 };
 
+/* Unset fields: length from strlen, no query, no headers, no body, LF. */
 static const struct ok_case ok_cases[] = {
-	{"GET / HTTP/1.1\nHost:example.amazonaws.com\n", 0, "GET", "/", "/",
-	 NULL, "HTTP/1.1", 1,
-	 {{"Host", "example.amazonaws.com", "Host:example.amazonaws.com"}},
-	 NULL, 0, false},
-	/* no final line end, no blank line */
-	{"GET / HTTP/1.1\nHost:h\nX-Amz-Date:20150830T123600Z", 0, "GET", "/",
-	 "/", NULL, "HTTP/1.1", 2,
-	 {{"Host", "h", "Host:h"},
-	  {"X-Amz-Date", "20150830T123600Z", "X-Amz-Date:20150830T123600Z"}},
-	 NULL, 0, false},
-	/* a raw space in the target: split at the first and the last space */
-	{"GET /example space/ HTTP/1.1\r\nHost:h\r\n\r\n", 0, "GET",
-	 "/example space/", "/example space/", NULL, "HTTP/1.1", 1,
-	 {{"Host", "h", "Host:h"}}, NULL, 0, true},
-	{"GET /a b?x=1 2 HTTP/1.0\nHost:h\n", 0, "GET", "/a b?x=1 2", "/a b",
-	 "x=1 2", "HTTP/1.0", 1, {{"Host", "h", "Host:h"}}, NULL, 0, false},
-	/* any blanks or none after the colon; trailing blanks dropped */
-	{"POST /?a=b&c HTTP/1.1\r\nHost: h\r\nX:\t v \t\r\nEmpty:\r\n\r\n"
-	 "body\r\nmore",
-	 0, "POST", "/?a=b&c", "/", "a=b&c", "HTTP/1.1", 3,
-	 {{"Host", "h", "Host: h"},
-	  {"X", "v", "X:\t v \t"},
-	  {"Empty", "", "Empty:"}},
-	 "body\r\nmore", 10, true},
-	/* continuation lines join with one space; raw keeps them */
-	{"GET / HTTP/1.1\nHost:h\nMy-Header1:value1\n  value2\n     value3\n"
-	 "X-Amz-Date:20150830T123600Z",
-	 0, "GET", "/", "/", NULL, "HTTP/1.1", 3,
-	 {{"Host", "h", "Host:h"},
-	  {"My-Header1", "value1 value2 value3",
-	   "My-Header1:value1\n  value2\n     value3"},
-	  {"X-Amz-Date", "20150830T123600Z", "X-Amz-Date:20150830T123600Z"}},
-	 NULL, 0, false},
-	{"GET / HTTP/1.1\nHost:h\nE:\n\tlater\n \t \n", 0, "GET", "/", "/",
-	 NULL, "HTTP/1.1", 2,
-	 {{"Host", "h", "Host:h"}, {"E", "later", "E:\n\tlater\n \t "}},
-	 NULL, 0, false},
-	/* an empty query, and a body holding NUL and a blank line */
-	{"PUT /p? HTTP/1.1\nHost:h\n\na\0b\n\nc", 31, "PUT", "/p?", "/p", "",
-	 "HTTP/1.1", 1, {{"Host", "h", "Host:h"}}, "a\0b\n\nc", 6, false},
-	/* UTF-8 in the target and in a value, odd token characters */
-	{"GET /\xe1\x88\xb4?\xe1\x88\xb4=bar HTTP/1.1\nHost:h\n"
-	 "x!#$%&'*+-.^_`|~:caf\xc3\xa9\n",
-	 0, "GET", "/\xe1\x88\xb4?\xe1\x88\xb4=bar", "/\xe1\x88\xb4",
-	 "\xe1\x88\xb4=bar", "HTTP/1.1", 2,
-	 {{"Host", "h", "Host:h"},
-	  {"x!#$%&'*+-.^_`|~", "caf\xc3\xa9", "x!#$%&'*+-.^_`|~:caf\xc3\xa9"}},
-	 NULL, 0, false},
-	/* headers are optional */
-	{"DELETE /x HTTP/1.1", 0, "DELETE", "/x", "/x", NULL, "HTTP/1.1", 0,
-	 {{NULL, NULL, NULL}}, NULL, 0, false},
+    {.text = "GET / HTTP/1.1\nHost:example.amazonaws.com\n",
+     .method = "GET",
+     .target = "/",
+     .path = "/",
+     .version = "HTTP/1.1",
+     .n_headers = 1,
+     .headers = {{"Host", "example.amazonaws.com",
+		  "Host:example.amazonaws.com"}}},
+    /* no final line end, no blank line */
+    {.text = "GET / HTTP/1.1\nHost:h\nX-Amz-Date:20150830T123600Z",
+     .method = "GET",
+     .target = "/",
+     .path = "/",
+     .version = "HTTP/1.1",
+     .n_headers = 2,
+     .headers = {{"Host", "h", "Host:h"},
+		 {"X-Amz-Date", "20150830T123600Z",
+		  "X-Amz-Date:20150830T123600Z"}}},
+    /* a raw space in the target: split at the first and the last space */
+    {.text = "GET /example space/ HTTP/1.1\r\nHost:h\r\n\r\n",
+     .method = "GET",
+     .target = "/example space/",
+     .path = "/example space/",
+     .version = "HTTP/1.1",
+     .n_headers = 1,
+     .headers = {{"Host", "h", "Host:h"}},
+     .crlf = true},
+    {.text = "GET /a b?x=1 2 HTTP/1.0\nHost:h\n",
+     .method = "GET",
+     .target = "/a b?x=1 2",
+     .path = "/a b",
+     .query = "x=1 2",
+     .version = "HTTP/1.0",
+     .n_headers = 1,
+     .headers = {{"Host", "h", "Host:h"}}},
+    /* any blanks or none after the colon; trailing blanks dropped */
+    {.text = "POST /?a=b&c HTTP/1.1\r\nHost: h\r\nX:\t v \t\r\nEmpty:\r\n"
+	     "\r\nbody\r\nmore",
+     .method = "POST",
+     .target = "/?a=b&c",
+     .path = "/",
+     .query = "a=b&c",
+     .version = "HTTP/1.1",
+     .n_headers = 3,
+     .headers = {{"Host", "h", "Host: h"},
+		 {"X", "v", "X:\t v \t"},
+		 {"Empty", "", "Empty:"}},
+     .body = "body\r\nmore",
+     .body_len = 10,
+     .crlf = true},
+    /* continuation lines join with one space; raw keeps them */
+    {.text = "GET / HTTP/1.1\nHost:h\nMy-Header1:value1\n  value2\n"
+	     "     value3\nX-Amz-Date:20150830T123600Z",
+     .method = "GET",
+     .target = "/",
+     .path = "/",
+     .version = "HTTP/1.1",
+     .n_headers = 3,
+     .headers = {{"Host", "h", "Host:h"},
+		 {"My-Header1", "value1 value2 value3",
+		  "My-Header1:value1\n  value2\n     value3"},
+		 {"X-Amz-Date", "20150830T123600Z",
+		  "X-Amz-Date:20150830T123600Z"}}},
+    {.text = "GET / HTTP/1.1\nHost:h\nE:\n\tlater\n \t \n",
+     .method = "GET",
+     .target = "/",
+     .path = "/",
+     .version = "HTTP/1.1",
+     .n_headers = 2,
+     .headers = {{"Host", "h", "Host:h"}, {"E", "later", "E:\n\tlater\n \t "}}},
+    /* an empty query, and a body holding NUL and a blank line */
+    {.text = "PUT /p? HTTP/1.1\nHost:h\n\na\0b\n\nc",
+     .len = 31,
+     .method = "PUT",
+     .target = "/p?",
+     .path = "/p",
+     .query = "",
+     .version = "HTTP/1.1",
+     .n_headers = 1,
+     .headers = {{"Host", "h", "Host:h"}},
+     .body = "a\0b\n\nc",
+     .body_len = 6},
+    /* UTF-8 in the target and in a value, odd token characters */
+    {.text = "GET /\xe1\x88\xb4?\xe1\x88\xb4=bar HTTP/1.1\nHost:h\n"
+	     "x!#$%&'*+-.^_`|~:caf\xc3\xa9\n",
+     .method = "GET",
+     .target = "/\xe1\x88\xb4?\xe1\x88\xb4=bar",
+     .path = "/\xe1\x88\xb4",
+     .query = "\xe1\x88\xb4=bar",
+     .version = "HTTP/1.1",
+     .n_headers = 2,
+     .headers = {{"Host", "h", "Host:h"},
+		 {"x!#$%&'*+-.^_`|~", "caf\xc3\xa9",
+		  "x!#$%&'*+-.^_`|~:caf\xc3\xa9"}}},
+    /* headers are optional */
+    {.text = "DELETE /x HTTP/1.1",
+     .method = "DELETE",
+     .target = "/x",
+     .path = "/x",
+     .version = "HTTP/1.1"},
 };
 
 static void parse_ok_table(void **state)
@@ -126,32 +176,33 @@ struct bad_case {
 };
 
 static const struct bad_case bad_cases[] = {
-	{"", 0, EV_E_MALFORMED},
-	{"\n", 0, EV_E_MALFORMED},
-	{"GET", 0, EV_E_MALFORMED},
-	{"GET /", 0, EV_E_MALFORMED},
-	{"GET / ", 0, EV_E_MALFORMED},
-	{" / HTTP/1.1", 0, EV_E_MALFORMED},
-	{"G(T / HTTP/1.1", 0, EV_E_MALFORMED},
-	{"GET x HTTP/1.1", 0, EV_E_MALFORMED},
-	{"GET  / HTTP/1.1", 0, EV_E_MALFORMED},
-	{"GET http://h/ HTTP/1.1", 0, EV_E_MALFORMED},
-	{"GET / HTTP/2", 0, EV_E_MALFORMED},
-	{"GET / FTP/1.1", 0, EV_E_MALFORMED},
-	{"GET / HTTP/1.1x", 0, EV_E_MALFORMED},
-	{"GET / HTTP/1.1\nNoColon\n", 0, EV_E_MALFORMED},
-	{"GET / HTTP/1.1\n continued: before any header\n", 0,
-	 EV_E_MALFORMED},
-	{"GET / HTTP/1.1\nBad Name: v\n", 0, EV_E_MALFORMED},
-	{"GET / HTTP/1.1\nName : v\n", 0, EV_E_MALFORMED},
-	{"GET / HTTP/1.1\n:v\n", 0, EV_E_MALFORMED},
-	{"GET / HTTP/1.1\nN(ame):v\n", 0, EV_E_MALFORMED},
-	{"GET / HTTP/1.1\nX: a\x01" "b\n", 0, EV_E_MALFORMED},
-	{"GET / HTTP/1.1\nX: a\rb\n", 0, EV_E_MALFORMED},
-	{"GET / HTTP/1.1\nX: a\x7f\n", 0, EV_E_MALFORMED},
-	{"GET / HTTP/1.1\nX: a\0b\n", 22, EV_E_MALFORMED},
-	{"GET /\0 HTTP/1.1\n", 16, EV_E_MALFORMED},
-	{"GET /\x1b HTTP/1.1\n", 0, EV_E_MALFORMED},
+    {"", 0, EV_E_MALFORMED},
+    {"\n", 0, EV_E_MALFORMED},
+    {"GET", 0, EV_E_MALFORMED},
+    {"GET /", 0, EV_E_MALFORMED},
+    {"GET / ", 0, EV_E_MALFORMED},
+    {" / HTTP/1.1", 0, EV_E_MALFORMED},
+    {"G(T / HTTP/1.1", 0, EV_E_MALFORMED},
+    {"GET x HTTP/1.1", 0, EV_E_MALFORMED},
+    {"GET  / HTTP/1.1", 0, EV_E_MALFORMED},
+    {"GET http://h/ HTTP/1.1", 0, EV_E_MALFORMED},
+    {"GET / HTTP/2", 0, EV_E_MALFORMED},
+    {"GET / FTP/1.1", 0, EV_E_MALFORMED},
+    {"GET / HTTP/1.1x", 0, EV_E_MALFORMED},
+    {"GET / HTTP/1.1\nNoColon\n", 0, EV_E_MALFORMED},
+    {"GET / HTTP/1.1\n continued: before any header\n", 0, EV_E_MALFORMED},
+    {"GET / HTTP/1.1\nBad Name: v\n", 0, EV_E_MALFORMED},
+    {"GET / HTTP/1.1\nName : v\n", 0, EV_E_MALFORMED},
+    {"GET / HTTP/1.1\n:v\n", 0, EV_E_MALFORMED},
+    {"GET / HTTP/1.1\nN(ame):v\n", 0, EV_E_MALFORMED},
+    {"GET / HTTP/1.1\nX: a\x01"
+     "b\n",
+     0, EV_E_MALFORMED},
+    {"GET / HTTP/1.1\nX: a\rb\n", 0, EV_E_MALFORMED},
+    {"GET / HTTP/1.1\nX: a\x7f\n", 0, EV_E_MALFORMED},
+    {"GET / HTTP/1.1\nX: a\0b\n", 22, EV_E_MALFORMED},
+    {"GET /\0 HTTP/1.1\n", 16, EV_E_MALFORMED},
+    {"GET /\x1b HTTP/1.1\n", 0, EV_E_MALFORMED},
 };
 
 static void parse_bad_table(void **state)
@@ -248,7 +299,8 @@ static void header_lookup(void **state)
 	struct ev_rawreq r;
 	struct ev_error err = {0};
 	ev_rawreq_init(&r);
-	const char *t = "GET / HTTP/1.1\nHost:h\nX-Amz-Date: d1\nx-amz-date:d2\n";
+	const char *t =
+	    "GET / HTTP/1.1\nHost:h\nX-Amz-Date: d1\nx-amz-date:d2\n";
 	assert_int_equal(ev_rawreq_parse(t, strlen(t), &r, &err), EV_OK);
 	assert_string_equal(ev_rawreq_header(&r, "x-amz-date"), "d1");
 	assert_string_equal(ev_rawreq_header(&r, "HOST"), "h");
@@ -260,12 +312,12 @@ static void header_lookup(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(parse_ok_table),
-		cmocka_unit_test(parse_bad_table),
-		cmocka_unit_test(too_many_headers),
-		cmocka_unit_test(text_limit),
-		cmocka_unit_test(reparse_replaces),
-		cmocka_unit_test(header_lookup),
+	    cmocka_unit_test(parse_ok_table),
+	    cmocka_unit_test(parse_bad_table),
+	    cmocka_unit_test(too_many_headers),
+	    cmocka_unit_test(text_limit),
+	    cmocka_unit_test(reparse_replaces),
+	    cmocka_unit_test(header_lookup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

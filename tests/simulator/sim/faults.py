@@ -64,12 +64,7 @@ class Plan:
 
     def __init__(self):
         self.delay = 0.0
-        self.action = None          # the first non-latency rule that fired, or None
-        self.rule = None
-
-    @property
-    def names(self):
-        return [self.rule.kind] if self.rule else []
+        self.rule = None            # the first non-latency rule that fired, or None
 
 
 class Faults:

@@ -139,6 +139,13 @@ ERROR_KINDS = {
 }
 
 
+_FRONT_END_JSON_ERRORS = frozenset({
+    "UnrecognizedClientException", "InvalidSignatureException", "IncompleteSignatureException",
+    "MissingAuthenticationTokenException", "ExpiredTokenException", "ThrottlingException",
+    "SerializationException", "UnknownOperationException", "InternalFailure",
+    "ServiceUnavailableException"})
+
+
 def _kind_entry(service, kind, protocol=None):
     override = service.errors.get(kind) if service is not None else None
     base = ERROR_KINDS[kind][protocol or service.protocol]
@@ -672,8 +679,9 @@ def serialize_error(service, err, request_id, protocol=None):
     elif proto == "json":
         doc = {"__type": err.code}
         if message is not None:
-            doc["message" if short.startswith(("Unrecognized", "InvalidSignature",
-                                               "MissingAuthentication")) else "Message"] = message
+            # Errors raised by the AWS front end (authentication, throttling) spell the key
+            # "message"; those of the service itself "Message".
+            doc["message" if short in _FRONT_END_JSON_ERRORS else "Message"] = message
         doc.update(err.extra)
         body = json.dumps(doc)
         headers += [("Content-Type", "application/x-amz-json-1.1"),

@@ -77,7 +77,7 @@ def is_date_key(key):
 def _resolve_dates(node, now, path, problems):
     if isinstance(node, dict):
         for key, value in node.items():
-            where = f"{path}.{key}"
+            where = f"{path}.{key}" if path else key
             if is_date_key(key) and value is not None and \
                     not isinstance(value, (dict, list, bool)):
                 try:
@@ -217,10 +217,6 @@ def build(raw, now, services=()):
             if section is not None:
                 problems += service.validate(section,
                                              f"accounts[{i}].services.{service.model_name}")
-    if scenario.default_caller and scenario.default_caller not in scenario.keys:
-        problems.append(f"default_caller: no access key {scenario.default_caller} in the scenario")
-    elif scenario.default_caller and not scenario.keys[scenario.default_caller].secret:
-        problems.append("default_caller: that access key has no secret")
     if problems:
         raise ScenarioError(problems)
     return scenario
@@ -291,6 +287,15 @@ def _validate(raw, problems):
             problems.append("organization.management_account: not one of the accounts")
         if not re.fullmatch(r"o-[a-z0-9]{10,32}", org.get("id", "")):
             problems.append("organization.id: o- followed by 10-32 lower-case letters or digits")
+    caller = raw.get("default_caller")
+    if caller is not None:
+        owners = [k for a in raw["accounts"] if isinstance(a, dict)
+                  for h in [a.get("root", {})] + a.get("users", [])
+                  for k in h.get("access_keys", []) if k.get("id") == caller]
+        if not owners:
+            problems.append(f"default_caller: no access key {caller} in the scenario")
+        elif not owners[0].get("secret"):
+            problems.append("default_caller: that access key has no secret")
     region = raw.get("default_region", "us-east-1")
     if region not in ALL_REGIONS:
         problems.append(f"default_region: unknown region {region}")

@@ -21,6 +21,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from sim import protocols, sigv4verify
 from sim.protocols import Answer, make_error, serialize_error, serialize_output
 from sim.router import RouteError
+from sim.scenario import matches
 from sim.services import ApiError, Call, Response
 
 MAX_BODY = 64 * 1024 * 1024
@@ -133,18 +134,12 @@ class Pipeline:
         if not identity.principal.permitted(account, permission):
             err = make_error(service, "access_denied")
             if err.message is None:
-                scp = not account.is_management and \
-                    any(p for p in account.deny if _matches(p, permission))
+                scp = not account.is_management and matches(account.deny, permission)
                 err.message = (f"User: {identity.principal.arn} is not authorized to perform: "
                                f"{permission} on resource: {_resource(service, account, region)}"
                                + (" with an explicit deny in a service control policy"
                                   if scp else ""))
             raise err
-
-
-def _matches(pattern, action):
-    from sim.scenario import matches
-    return matches([pattern], action)
 
 
 def _resource(service, account, region):

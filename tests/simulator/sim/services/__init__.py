@@ -10,9 +10,10 @@ import base64
 import hashlib
 import importlib
 import json
+import threading
 
 # Modules loaded by the router, in no particular order. Add a new service here.
-MODULES = ("sts", "organizations", "iam")
+MODULES = ("sts", "organizations", "iam", "cloudtrail", "configservice", "ec2", "rds", "elb", "awslambda", "s3")
 
 
 class ApiError(Exception):
@@ -63,6 +64,7 @@ class Service:
         self.handlers = {}
         self.validate = None
         self._model = None
+        self._model_lock = threading.Lock()
 
     def action(self, name):
         def register(func):
@@ -79,13 +81,18 @@ class Service:
     def model(self):
         """The botocore ServiceModel, loaded on first use (loading is the slow part of startup)."""
         if self._model is None:
-            import botocore.loaders
-            import botocore.model
-            raw = botocore.loaders.create_loader().load_service_model(self.model_name, "service-2")
-            for section in ("operations", "shapes"):
-                raw[section] = {**raw[section], **self.model_patch.get(section, {})}
-            self._model = botocore.model.ServiceModel(raw, service_name=self.model_name)
+            with self._model_lock:
+                if self._model is None:
+                    self._model = self._load_model()
         return self._model
+
+    def _load_model(self):
+        import botocore.loaders
+        import botocore.model
+        raw = botocore.loaders.create_loader().load_service_model(self.model_name, "service-2")
+        for section in ("operations", "shapes"):
+            raw[section] = {**raw[section], **self.model_patch.get(section, {})}
+        return botocore.model.ServiceModel(raw, service_name=self.model_name)
 
     @property
     def protocol(self):
@@ -93,10 +100,9 @@ class Service:
 
     @property
     def signing_name(self):
-        if self._signing_name:
-            return self._signing_name
-        meta = self.model.metadata
-        return meta.get("signingName") or meta["endpointPrefix"]
+        # Known without loading the model, so routing tables cost nothing at startup. Every
+        # service here signs with its model name unless told otherwise (ELB: elasticloadbalancing).
+        return self._signing_name or self.model_name
 
     @property
     def iam_prefix(self):

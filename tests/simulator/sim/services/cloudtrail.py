@@ -44,8 +44,8 @@ _STATUS_TIMES = {
 _STATUS_STRINGS = {
     "latest_delivery_attempt_time": "LatestDeliveryAttemptTime",
     "latest_notification_attempt_time": "LatestNotificationAttemptTime",
-    "latest_notification_attempt_succeeded": "LatestNotificationAttemptSucceeded",
-    "latest_delivery_attempt_succeeded": "LatestDeliveryAttemptSucceeded",
+    "latest_notification_attempt_succeeded_time": "LatestNotificationAttemptSucceeded",
+    "latest_delivery_attempt_succeeded_time": "LatestDeliveryAttemptSucceeded",
     "time_logging_started": "TimeLoggingStarted",
     "time_logging_stopped": "TimeLoggingStopped",
 }
@@ -192,9 +192,9 @@ def _status_defaults(trail, given, now):
         "time_logging_stopped": stopped,
         "latest_delivery_time": delivered,
         "latest_delivery_attempt_time": delivered,
-        "latest_delivery_attempt_succeeded": delivered,
+        "latest_delivery_attempt_succeeded_time": delivered,
         "latest_notification_attempt_time": None,
-        "latest_notification_attempt_succeeded": None,
+        "latest_notification_attempt_succeeded_time": None,
     }
     if data.get("log_file_validation"):
         out["latest_digest_delivery_time"] = (stopped or now) - datetime.timedelta(minutes=37)

@@ -45,6 +45,15 @@ def resource_id(prefix, *parts):
     return f"{prefix}-" + hashlib.sha256("/".join(parts).encode()).hexdigest()[:17]
 
 
+def default_vpc_id(account_id, region):
+    """The id of the default VPC a region comes with (unless the scenario names another)."""
+    return resource_id("vpc", account_id, region, "default")
+
+
+def default_subnet_ids(account_id, region):
+    return [resource_id("subnet", account_id, region, "default", a) for a in _DEFAULT_AZS]
+
+
 def az_id(region, letter):
     parts = region.split("-")
     short = parts[0] + _COMPASS.get(parts[1], parts[1][:1]) + parts[2]
@@ -97,11 +106,11 @@ class _RegionView:
             self._add_instance(i, inst)
 
     def _add_default_vpc(self, spec):
-        vid = spec.get("id") or resource_id("vpc", self.account.id, self.region, "default")
+        vid = spec.get("id") or default_vpc_id(self.account.id, self.region)
         self.aliases["default"] = vid
         self._add_vpc({"id": vid, "cidr": "172.31.0.0/16", "is_default": True})
-        for n, letter in enumerate(_DEFAULT_AZS):
-            sid = resource_id("subnet", self.account.id, self.region, "default", letter)
+        for n, (letter, sid) in enumerate(zip(_DEFAULT_AZS,
+                                              default_subnet_ids(self.account.id, self.region))):
             self.aliases[f"default-{letter}"] = sid
             self._add_subnet({"id": sid, "vpc": vid, "cidr": f"172.31.{16 * n}.0/20",
                               "az": letter, "default_for_az": True, "public_ip": True})
