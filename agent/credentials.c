@@ -85,7 +85,7 @@ enum ev_err ev_credentials_copy(struct ev_credentials *dst,
 	return EV_OK;
 }
 
-/* --- helpers ------------------------------------------------------------ */
+/* --- values, files and JSON -------------------------------------------- */
 
 /* getenv, with "" treated as unset as botocore does. */
 static const char *env_get(const char *name)
@@ -598,19 +598,18 @@ static enum ev_err source_process(struct chain *ch, const char *name,
 	if (rc != EV_OK)
 		goto out;
 	rc = json_object_parse(what, output.data, output.len, &doc, err);
-	if (rc == EV_OK)
-		rc =
-		    creds_from_json(what, doc, "SessionToken", false, out, err);
 	if (rc != EV_OK)
 		goto out;
 	/* botocore compares with the integer 1; JSON 1.0 passes there too. */
 	json_t *ver = json_object_get(doc, "Version");
 	if (!(json_is_number(ver) && json_number_value(ver) == 1.0)) {
-		ev_credentials_cleanup(out);
 		rc = ev_error_set(err, EV_E_MALFORMED,
 				  "%s: unsupported Version (only 1 is)", what);
 		goto out;
 	}
+	rc = creds_from_json(what, doc, "SessionToken", false, out, err);
+	if (rc != EV_OK)
+		goto out;
 	set_source(out, "process", name);
 out:
 	json_free_wiped(doc);

@@ -36,7 +36,10 @@ static void free_headers(struct ev_http_response *r)
 void ev_http_response_init(struct ev_http_response *r, size_t body_limit)
 {
 	memset(r, 0, sizeof(*r));
-	ev_buf_init(&r->body, body_limit ? body_limit : EV_LIMIT_HTTP_BODY);
+	/* STS, IMDS and container answers carry credentials: the body is
+	 * wiped as it grows and when freed, whoever the caller is. */
+	ev_buf_init_secret(&r->body,
+			   body_limit ? body_limit : EV_LIMIT_HTTP_BODY);
 }
 
 void ev_http_response_cleanup(struct ev_http_response *r)

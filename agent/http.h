@@ -3,7 +3,9 @@
  * TLS always verified.
  *
  * Ownership: requests are views owned by the caller. A response is caller
- * storage (ev_http_response_init / _cleanup) and owns its body and headers. */
+ * storage (ev_http_response_init / _cleanup) and owns its body and headers;
+ * the body is a secret buffer (wiped on growth, reset and cleanup), since
+ * some answers carry credentials. */
 #ifndef EV_HTTP_H
 #define EV_HTTP_H
 

@@ -800,7 +800,8 @@ static void explicit_profile_ignores_web_identity_env(void **state)
 
 static void process_profile(const char *command)
 {
-	char text[1024];
+	char text[4096];
+	assert_true(strlen(command) < sizeof(text) - 64);
 	snprintf(text, sizeof(text),
 		 "[profile proc]\ncredential_process = %s\n", command);
 	write_file("config", text);
@@ -1421,9 +1422,10 @@ static void own_client_from_environment(void **state)
 	setenv("AWS_ROLE_ARN", "arn:aws:iam::1:role/W", 1);
 	setenv("AWS_ENDPOINT_URL", "https://127.0.0.1:1", 1);
 	setenv("AWS_MAX_ATTEMPTS", "1", 1);
-	struct ev_credentials_options o = { .region = "eu-west-1" };
+	struct ev_credentials_options o = {.region = "eu-west-1"};
 	struct ev_error err;
-	struct ev_credentials_provider *p = ev_credentials_provider_new(&o, &err);
+	struct ev_credentials_provider *p =
+	    ev_credentials_provider_new(&o, &err);
 	assert_non_null(p);
 	struct ev_credentials c;
 	assert_int_equal(ev_credentials_provider_get(p, NOW, &c, &err),
@@ -1549,6 +1551,7 @@ int main(void)
 	    T(refresh_windows),
 	    T(one_refresh_at_a_time),
 	    T(errors_never_hold_secrets),
+	    T(own_client_from_environment),
 	    T(sts_caller_identity),
 	    T(sts_assume_role_identity_and_validation),
 	};

@@ -268,6 +268,7 @@ static void lookup_and_helpers(void **state)
 	struct ev_http_response r;
 	ev_http_response_init(&r, 0);
 	assert_int_equal(r.body.limit, EV_LIMIT_HTTP_BODY);
+	assert_true(r.body.secret);
 	feed(&r, "HTTP/1.1 200 OK\r\n");
 	feed(&r, "X-Amz-Request-Id: first\r\n");
 	feed(&r, "x-amz-request-id: second\r\n");

@@ -382,8 +382,9 @@ def get_object(call):
     return out
 
 
-def _check_integrity(call, body):
-    """Validates Content-MD5 and x-amz-checksum-*; returns (has_integrity, checksums)."""
+def _check_integrity(call, body, trailers):
+    """Validates Content-MD5 and x-amz-checksum-* (as headers or aws-chunked trailers);
+    returns (has_integrity, {algorithm: value})."""
     md5 = call.headers.get("content-md5")
     if md5 is not None:
         try:
@@ -397,7 +398,8 @@ def _check_integrity(call, body):
             raise ApiError("BadDigest", "The Content-MD5 you specified did not match what we "
                            "received.", 400, ExpectedDigest=md5,
                            CalculatedDigest=base64.b64encode(hashlib.md5(body).digest()).decode())
-    given = {alg: call.headers.get(f"x-amz-checksum-{alg.lower()}") for alg in _CHECKSUMS}
+    given = {alg: trailers.get(f"x-amz-checksum-{alg.lower()}") or
+             call.headers.get(f"x-amz-checksum-{alg.lower()}") for alg in _CHECKSUMS}
     given = {alg: value for alg, value in given.items() if value is not None}
     declared = call.headers.get("x-amz-sdk-checksum-algorithm")
     if declared is not None:
@@ -424,6 +426,44 @@ def _check_integrity(call, body):
             raise ApiError("BadDigest", f"The {algorithm} you specified did not match the "
                            "calculated checksum.", 400)
     return md5 is not None or bool(given), given
+
+
+def _decode_aws_chunked(call, raw):
+    """(body, trailers) of an aws-chunked body: hex-size chunks, then trailer lines. This is
+    how current SDKs send a flexible checksum (x-amz-trailer) with an unsigned payload."""
+    incomplete = ApiError("IncompleteBody", "The request body terminated unexpectedly", 400)
+    chunks, pos = [], 0
+    while True:
+        eol = raw.find(b"\r\n", pos)
+        if eol < 0:
+            raise incomplete
+        try:
+            size = int(raw[pos:eol].split(b";")[0], 16)
+        except ValueError:
+            raise ApiError("InvalidChunkSizeError", "Only the last chunk is allowed to have a "
+                           "size less than 8192 bytes", 400) from None
+        pos = eol + 2
+        if size == 0:
+            break
+        if raw[pos + size:pos + size + 2] != b"\r\n":
+            raise incomplete
+        chunks.append(raw[pos:pos + size])
+        pos += size + 2
+    trailers = {}
+    for line in raw[pos:].split(b"\r\n"):
+        name, sep, value = line.partition(b":")
+        if sep:
+            trailers[name.strip().lower().decode("latin-1")] = value.strip().decode("latin-1")
+    body = b"".join(chunks)
+    declared = call.headers.get("x-amz-decoded-content-length")
+    if declared is None or not declared.isdigit() or int(declared) != len(body):
+        raise ApiError("IncompleteBody", "You did not provide the number of bytes specified by "
+                       "the x-amz-decoded-content-length HTTP header", 400)
+    for name in (call.headers.get("x-amz-trailer") or "").split(","):
+        if name.strip() and name.strip().lower() not in trailers:
+            raise ApiError("MalformedTrailerError", "The request contained trailing data that "
+                           "was not well-formed or did not conform to our published schema.", 400)
+    return body, trailers
 
 
 def _lock_request(call, bucket):
@@ -455,13 +495,20 @@ def _lock_request(call, bucket):
 def put_object(call):
     bucket = _bucket(call)
     body = call.params.get("Body") or b""
-    if call.headers.get("content-length") is None:
+    if call.headers.get("content-length") is None and \
+            call.headers.get("x-amz-decoded-content-length") is None:
+        # Plain chunked transfer is refused; aws-chunked bodies declare their decoded length.
         raise ApiError("MissingContentLength", "You must provide the Content-Length HTTP "
                        "header.", 411)
-    if call.headers.get("x-amz-content-sha256", "").startswith("STREAMING-"):
+    payload = call.headers.get("x-amz-content-sha256", "")
+    trailers = {}
+    if payload == "STREAMING-UNSIGNED-PAYLOAD-TRAILER":
+        body, trailers = _decode_aws_chunked(call, body)
+    elif payload.startswith("STREAMING-"):
+        # Signed chunks would need every chunk signature checked: not simulated.
         raise ApiError("NotImplemented", "A header you provided implies functionality that is "
                        "not implemented", 501, Header="x-amz-content-sha256")
-    has_integrity, checksums = _check_integrity(call, body)
+    has_integrity, checksums = _check_integrity(call, body, trailers)
     mode, until, hold = _lock_request(call, bucket)
     default = _default_retention(bucket)
     if (mode or hold or default) and not has_integrity:
