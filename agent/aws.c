@@ -260,19 +260,16 @@ static void wire_cleanup(struct wire *w)
 	ev_buf_cleanup(&w->body);
 }
 
+/* Appends "&"-joined members to a form body or query string that may
+ * already hold some. */
 static enum ev_err append_params(struct ev_buf *out,
-				 const struct ev_aws_param *params, size_t n)
+				 const struct ev_uri_param *params, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		if (out->len)
-			EV_TRY(ev_buf_append_char(out, '&'));
-		EV_TRY(ev_uri_encode(params[i].name, strlen(params[i].name),
-				     true, out));
-		EV_TRY(ev_buf_append_char(out, '='));
-		EV_TRY(ev_uri_encode(params[i].value, strlen(params[i].value),
-				     true, out));
-	}
-	return EV_OK;
+	if (n == 0)
+		return EV_OK;
+	if (out->len)
+		EV_TRY(ev_buf_append_char(out, '&'));
+	return ev_uri_form_encode(params, n, out);
 }
 
 static bool s3_virtual_host_ok(const char *bucket)
@@ -294,7 +291,10 @@ static enum ev_err build_wire(struct ev_aws *aws, const struct ev_aws_call *c,
 	ev_buf_init(&w->url, EV_LIMIT_URL);
 	ev_buf_init(&w->path, EV_LIMIT_URL);
 	ev_buf_init(&w->query, EV_LIMIT_URL);
-	ev_buf_init(&w->body, EV_LIMIT_HTTP_BODY);
+	if (c->sensitive_request)
+		ev_buf_init_secret(&w->body, EV_LIMIT_HTTP_BODY);
+	else
+		ev_buf_init(&w->body, EV_LIMIT_HTTP_BODY);
 	snprintf(w->host, sizeof(w->host), "%s", w->ep.host);
 
 	enum ev_err rc = EV_OK;
@@ -303,7 +303,7 @@ static enum ev_err build_wire(struct ev_aws *aws, const struct ev_aws_call *c,
 	case EV_PROTO_EC2: {
 		w->method = "POST";
 		w->content_type = FORM_CONTENT_TYPE;
-		struct ev_aws_param head[2] = {
+		const struct ev_uri_param head[2] = {
 			{"Action", c->action},
 			{"Version", w->svc->api_version},
 		};
@@ -680,9 +680,12 @@ enum ev_err ev_aws_call(struct ev_aws *aws, const struct ev_aws_call *c,
 			n--;
 			continue;
 		}
-		enum ev_retry_class cls = ev_retry_classify(
-			out->http_status ? EV_OK : rc, out->http_status,
-			err->aws_code);
+		enum ev_retry_class cls =
+			out->http_status
+				? ev_retry_classify(EV_OK, out->http_status,
+						    err->aws_code)
+				: ev_retry_classify_transport(
+					  rc, out->http.timed_out);
 		if (cls == EV_RETRY_NO || n >= max_attempts)
 			break;
 		int cost = 0;
@@ -788,7 +791,7 @@ enum ev_err ev_aws_paginate(struct ev_aws *aws, const struct ev_aws_call *call,
 	struct ev_aws_response r;
 	ev_aws_response_init(&r);
 	struct ev_aws_call page = *call;
-	struct ev_aws_param params[MAX_PAGER_PARAMS + 1];
+	struct ev_uri_param params[MAX_PAGER_PARAMS + 1];
 	json_t *body = NULL;
 	char *token = NULL;
 	enum ev_err rc = EV_OK;
@@ -842,7 +845,7 @@ enum ev_err ev_aws_paginate(struct ev_aws *aws, const struct ev_aws_call *call,
 		} else {
 			memcpy(params, call->params,
 			       call->n_params * sizeof(params[0]));
-			params[call->n_params] = (struct ev_aws_param){
+			params[call->n_params] = (struct ev_uri_param){
 				pg->request_name, token};
 			page.params = params;
 			page.n_params = call->n_params + 1;

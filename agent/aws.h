@@ -21,14 +21,10 @@
 #include "digest.h"
 #include "endpoint.h"
 #include "retry.h"
+#include "uri.h"
 #include "err.h"
 #include "http.h"
 #include "xml.h"
-
-struct ev_aws_param {
-	const char *name;
-	const char *value;
-};
 
 struct ev_aws_call {
 	enum ev_service service;
@@ -36,7 +32,7 @@ struct ev_aws_call {
 	const char *region;  /* working region; global services ignore it */
 	/* query/ec2: form members after Action and Version; rest: query
 	 * string. In order given (the signer sorts what it must). */
-	const struct ev_aws_param *params;
+	const struct ev_uri_param *params;
 	size_t n_params;
 	const json_t *json;  /* json 1.1 body; NULL sends {} */
 	/* rest-json / rest-xml only: */
@@ -48,6 +44,8 @@ struct ev_aws_call {
 	const void *body;
 	size_t body_len;
 	bool unsigned_request; /* no Authorization (AssumeRoleWithWebIdentity) */
+	bool sensitive_request;  /* parameters hold a secret (a web identity
+				    token): the request body is wiped */
 	bool sensitive_response; /* body holds secrets: never logged or kept */
 };
 

@@ -205,7 +205,7 @@ int ev_cmd_request(const struct ev_cli_globals *g, int argc, char **argv)
 
 	struct ev_aws_call call = {
 		.service = svc, .action = pos[1], .region = region};
-	struct ev_aws_param params[MAX_PARAMS];
+	struct ev_uri_param params[MAX_PARAMS];
 	size_t n = 0;
 	json_t *body = NULL;
 	char *path = NULL;
@@ -252,7 +252,7 @@ int ev_cmd_request(const struct ev_cli_globals *g, int argc, char **argv)
 		snprintf(sub_name, sizeof(sub_name), "%.*s", (int)nl,
 			 rop->subresource);
 		snprintf(sub_value, sizeof(sub_value), "%s", eq ? eq + 1 : "");
-		params[n++] = (struct ev_aws_param){sub_name, sub_value};
+		params[n++] = (struct ev_uri_param){sub_name, sub_value};
 	}
 	const char *key = NULL;
 	for (int i = 2; i < npos; i++) {
@@ -277,7 +277,7 @@ int ev_cmd_request(const struct ev_cli_globals *g, int argc, char **argv)
 		goto out;
 	}
 		} else {
-			params[n++] = (struct ev_aws_param){name, value};
+			params[n++] = (struct ev_uri_param){name, value};
 		}
 	}
 	if (rop) {

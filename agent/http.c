@@ -50,6 +50,8 @@ void ev_http_response_cleanup(struct ev_http_response *r)
 	ev_buf_cleanup(&r->body);
 	r->status = 0;
 	r->seconds = 0;
+	r->timed_out = false;
+	r->fold_open = false;
 }
 
 void ev_http_response_reset(struct ev_http_response *r)
@@ -654,6 +656,7 @@ static enum ev_err curl_perform(struct ev_http *h,
 	while (dn > 0 && (d[dn - 1] == '\n' || d[dn - 1] == '\r'))
 		dn--;
 	ev_error_copy_field(detail, sizeof(detail), d, dn);
+	resp->timed_out = cc == CURLE_OPERATION_TIMEDOUT;
 	rc = map_curl_error(cc, host, detail, err);
 out:
 	pool_put(t, easy);

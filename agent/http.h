@@ -46,6 +46,8 @@ struct ev_http_response {
 	 * folded value) longer than EV_LIMIT_HTTP_HEADER_LINE. */
 	bool headers_truncated;
 	double seconds;         /* total time of the exchange */
+	bool timed_out;         /* the exchange failed by timing out: retries
+				   after a timeout cost more quota */
 	/* Parser state: the last line kept was a header, which an obs-fold
 	 * continuation line may extend. */
 	bool fold_open;

@@ -154,17 +154,17 @@ enum ev_err ev_sts_assume_role(struct ev_aws *aws, const char *region,
 		    EV_E_INVALID,
 		    "AssumeRole needs a role ARN and a session name");
 	char duration[24];
-	struct ev_aws_param p[4];
+	struct ev_uri_param p[4];
 	size_t n = 0;
-	p[n++] = (struct ev_aws_param){"RoleArn", params->role_arn};
-	p[n++] = (struct ev_aws_param){"RoleSessionName", params->session_name};
+	p[n++] = (struct ev_uri_param){"RoleArn", params->role_arn};
+	p[n++] = (struct ev_uri_param){"RoleSessionName", params->session_name};
 	if (params->external_id)
 		p[n++] =
-		    (struct ev_aws_param){"ExternalId", params->external_id};
+		    (struct ev_uri_param){"ExternalId", params->external_id};
 	if (params->duration_seconds > 0) {
 		snprintf(duration, sizeof(duration), "%d",
 			 params->duration_seconds);
-		p[n++] = (struct ev_aws_param){"DurationSeconds", duration};
+		p[n++] = (struct ev_uri_param){"DurationSeconds", duration};
 	}
 	struct ev_aws_call call = {
 	    .service = EV_SVC_STS,
@@ -210,7 +210,7 @@ enum ev_err ev_sts_assume_role_with_web_identity(
 		    EV_E_INVALID,
 		    "AssumeRoleWithWebIdentity needs a role ARN, a session "
 		    "name and a token");
-	struct ev_aws_param p[] = {
+	struct ev_uri_param p[] = {
 	    {"RoleArn", role_arn},
 	    {"RoleSessionName", session_name},
 	    {"WebIdentityToken", token},
@@ -222,6 +222,7 @@ enum ev_err ev_sts_assume_role_with_web_identity(
 	    .params = p,
 	    .n_params = sizeof(p) / sizeof(p[0]),
 	    .unsigned_request = true,
+	    .sensitive_request = true,
 	};
 	enum ev_err rc = role_call(aws, &call, NULL, out, who, err);
 	if (rc != EV_OK)

@@ -69,9 +69,17 @@ class Simulator:
         with urllib.request.urlopen(req, context=ctx, timeout=10) as r:
             return json.loads(r.read() or b"{}")
 
-    def requests(self):
-        with open(os.path.join(self.dir, "requests.jsonl")) as f:
-            return [json.loads(line) for line in f if line.strip()]
+    def requests(self, at_least=0):
+        """The request log; the simulator writes a line after it answers,
+        so wait (bounded) until at least `at_least` complete lines are
+        there."""
+        deadline = time.monotonic() + 5
+        while True:
+            with open(os.path.join(self.dir, "requests.jsonl")) as f:
+                lines = [l for l in f.read().split("\n")[:-1] if l.strip()]
+            if len(lines) >= at_least or time.monotonic() > deadline:
+                return [json.loads(l) for l in lines]
+            time.sleep(0.05)
 
     def stop(self):
         if self.proc.poll() is None:
@@ -128,7 +136,7 @@ class RequestAgainstSimulator(unittest.TestCase):
 
     def test_request_id_is_the_simulators(self):
         out = self.ok("iam", "GetAccountSummary")
-        ids = [r.get("request_id") for r in self.sim.requests()]
+        ids = [r.get("request_id") for r in self.sim.requests(1)]
         self.assertIn(out["request_id"], ids)
 
     def test_iam_list_users_and_summary(self):
@@ -192,7 +200,7 @@ class RequestAgainstSimulator(unittest.TestCase):
             if a["id"] == member:
                 for role in a.get("roles", []):
                     if role.get("name") == "evident-audit":
-                        ext = role.get("external_id")
+                        ext = role.get("trust", {}).get("external_id")
         kwargs = {"ExternalId": ext} if ext else {}
         creds = sts.assume_role(
             RoleArn=f"arn:aws:iam::{member}:role/evident-audit",
@@ -224,8 +232,8 @@ class RequestAgainstSimulator(unittest.TestCase):
                 args = ["sts", "AssumeRole",
                         f"RoleArn=arn:aws:iam::{a['id']}:role/evident-audit",
                         "RoleSessionName=redaction-test"]
-                if role.get("external_id"):
-                    args.append("ExternalId=" + role["external_id"])
+                if role.get("trust", {}).get("external_id"):
+                    args.append("ExternalId=" + role["trust"]["external_id"])
                 out = self.ok(*args)
                 c = out["response"]["Credentials"]
                 self.assertEqual(c["SecretAccessKey"], "<redacted>")
@@ -241,7 +249,7 @@ class RequestAgainstSimulator(unittest.TestCase):
         before = len(self.sim.requests())
         out = self.ok("iam", "GetAccountSummary")
         self.assertIn("SummaryMap", out["response"])
-        calls = [r for r in self.sim.requests()[before:]
+        calls = [r for r in self.sim.requests(before + 3)[before:]
                  if r.get("action") == "GetAccountSummary"]
         self.assertEqual(len(calls), 3, calls)
 
@@ -253,7 +261,7 @@ class ClockSkew(unittest.TestCase):
             r = evident(sim.env, "request", "sts", "GetCallerIdentity")
             self.assertEqual(r.returncode, 0, r.stderr)
             self.assertIn("clock", r.stderr)
-            statuses = [x["status"] for x in sim.requests()
+            statuses = [x["status"] for x in sim.requests(2)
                         if x.get("action") == "GetCallerIdentity"]
             self.assertEqual(statuses[-2:], [403, 200])
         finally:

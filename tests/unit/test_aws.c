@@ -166,7 +166,7 @@ static void query_call_is_signed_and_parsed(void **state)
 		{200, {{0}}, IAM_USERS_PAGE, EV_OK}};
 	struct script s;
 	struct ev_aws *aws = client(&s, replies, N(replies));
-	struct ev_aws_param p[] = {{"PathPrefix", "/a b/"}};
+	struct ev_uri_param p[] = {{"PathPrefix", "/a b/"}};
 	struct ev_aws_call call = {.service = EV_SVC_IAM,
 				   .action = "ListUsers",
 				   .region = "eu-west-1",
@@ -444,7 +444,7 @@ static void iam_pagination_follows_marker(void **state)
 	};
 	struct script s;
 	struct ev_aws *aws = client(&s, replies, N(replies));
-	struct ev_aws_param p[] = {{"MaxItems", "1000"}};
+	struct ev_uri_param p[] = {{"MaxItems", "1000"}};
 	struct ev_aws_call call = {.service = EV_SVC_IAM,
 				   .action = "ListUsers",
 				   .region = "us-east-1",
