@@ -60,6 +60,8 @@ void ev_http_response_reset(struct ev_http_response *r)
 	ev_buf_reset(&r->body);
 	r->status = 0;
 	r->seconds = 0;
+	r->timed_out = false;
+	r->fold_open = false;
 }
 
 const char *ev_http_response_header(const struct ev_http_response *r,
