@@ -72,39 +72,26 @@ static double monotonic_seconds(void)
 
 /* ---- client ------------------------------------------------------------- */
 
-enum ev_err ev_aws_options_from_env(struct ev_aws_options *opts,
-				    struct ev_error *err)
+enum ev_err ev_aws_options_from_config(const struct ev_config *cfg,
+				       struct ev_aws_options *opts,
+				       struct ev_error *err)
 {
-	opts->endpoints.all = getenv("AWS_ENDPOINT_URL");
+	opts->endpoints.all = cfg->aws.endpoint_url;
+	opts->endpoints.sts_global = cfg->aws.sts_endpoints == EV_STS_LEGACY;
+	opts->ca_bundle = cfg->aws.ca_bundle;
+	opts->retry = cfg->aws.retry;
+	/* Per-service endpoints have no config key: only the SDKs'
+	 * variables name them. */
 	for (int s = 0; s < EV_SVC_COUNT_; s++) {
 		char name[96];
-		snprintf(name, sizeof(name), "AWS_ENDPOINT_URL_%s",
-			 ev_service_info((enum ev_service)s)->env_id);
-		opts->endpoints.service[s] = getenv(name);
-	}
-	const char *sts = getenv("AWS_STS_REGIONAL_ENDPOINTS");
-	if (sts && *sts) {
-		EV_ENSURE_E(err,
-			    strcmp(sts, "regional") == 0 ||
-				    strcmp(sts, "legacy") == 0,
-			    EV_E_CONFIG,
-			    "AWS_STS_REGIONAL_ENDPOINTS must be regional or "
-			    "legacy");
-		opts->endpoints.sts_global = strcmp(sts, "legacy") == 0;
-	}
-	const char *ca = getenv("AWS_CA_BUNDLE");
-	if (ca && *ca)
-		opts->ca_bundle = ca;
-	const char *mode = getenv("AWS_RETRY_MODE");
-	const char *attempts = getenv("AWS_MAX_ATTEMPTS");
-	if ((mode && *mode) || (attempts && *attempts)) {
-		enum ev_err rc = ev_retry_config_parse(
-			mode && *mode ? mode : NULL,
-			attempts && *attempts ? attempts : NULL, &opts->retry);
-		if (rc != EV_OK)
-			return ev_error_set(err, rc,
-					    "AWS_RETRY_MODE/AWS_MAX_ATTEMPTS: "
-					    "invalid value");
+		const char *id = ev_service_info((enum ev_service)s)->env_id;
+		snprintf(name, sizeof(name), "AWS_ENDPOINT_URL_%s", id);
+		const char *v = getenv(name);
+		opts->endpoints.service[s] = NULL;
+		if (!v || !*v)
+			continue;
+		EV_TRY(ev_endpoint_url_check(v, err));
+		opts->endpoints.service[s] = v;
 	}
 	return EV_OK;
 }

@@ -17,6 +17,7 @@
 #include <jansson.h>
 
 #include "buf.h"
+#include "config.h"
 #include "credentials.h"
 #include "digest.h"
 #include "endpoint.h"
@@ -99,11 +100,15 @@ struct ev_aws_options {
 	void *on_call_ctx;
 };
 
-/* Fills opts from the environment like the SDKs: AWS_ENDPOINT_URL,
- * AWS_ENDPOINT_URL_<ID>, AWS_CA_BUNDLE, AWS_MAX_ATTEMPTS, AWS_RETRY_MODE.
- * Views into the environment. Errors: EV_E_CONFIG naming the variable. */
-enum ev_err ev_aws_options_from_env(struct ev_aws_options *opts,
-				    struct ev_error *err) EV_MUST_CHECK;
+/* Fills opts from the loaded configuration (which already holds the
+ * environment's AWS_ENDPOINT_URL, AWS_CA_BUNDLE, AWS_RETRY_MODE,
+ * AWS_MAX_ATTEMPTS and AWS_STS_REGIONAL_ENDPOINTS) and the per-service
+ * AWS_ENDPOINT_URL_<ID> variables. Views into cfg and the environment:
+ * use them before either changes. Errors: EV_E_CONFIG naming a malformed
+ * per-service URL. */
+enum ev_err ev_aws_options_from_config(const struct ev_config *cfg,
+				       struct ev_aws_options *opts,
+				       struct ev_error *err) EV_MUST_CHECK;
 
 struct ev_aws *ev_aws_new(const struct ev_aws_options *opts,
 			  struct ev_error *err);

@@ -13,6 +13,7 @@
 #include "credentials.h"
 #include "endpoint.h"
 #include "log.h"
+#include "runtime.h"
 #include "uri.h"
 
 #define MAX_PARAMS 64
@@ -92,16 +93,6 @@ static int oom(void)
 {
 	fprintf(stderr, "evident: request: out of memory\n");
 	return EV_EXIT_INCOMPLETE;
-}
-
-static const char *region_default(const char *given)
-{
-	if (given)
-		return given;
-	const char *r = getenv("AWS_REGION");
-	if (!r || !*r)
-		r = getenv("AWS_DEFAULT_REGION");
-	return r && *r ? r : "us-east-1";
 }
 
 static json_t *response_json(const struct ev_aws_call *c,
@@ -200,7 +191,16 @@ int ev_cmd_request(const struct ev_cli_globals *g, int argc, char **argv)
 			pos[0]);
 		return EV_EXIT_USAGE;
 	}
-	const char *region = region_default(region_opt);
+	struct ev_runtime rt;
+	struct ev_error err;
+	ev_error_clear(&err);
+	enum ev_err e = ev_runtime_init(&rt, g, &err);
+	if (e != EV_OK) {
+		ev_log_error(EV_LOG_ERROR, "setup", &err);
+		ev_runtime_cleanup(&rt);
+		return ev_runtime_exit_code(e);
+	}
+	const char *region = region_opt ? region_opt : rt.cfg.aws.region;
 	const struct ev_service_info *info = ev_service_info(svc);
 
 	struct ev_aws_call call = {
@@ -210,10 +210,6 @@ int ev_cmd_request(const struct ev_cli_globals *g, int argc, char **argv)
 	json_t *body = NULL;
 	char *path = NULL;
 	int rc = EV_EXIT_USAGE;
-	struct ev_error err;
-	ev_error_clear(&err);
-	struct ev_aws *aws = NULL;
-	struct ev_credentials_provider *prov = NULL;
 	struct ev_credentials creds = {0};
 	struct ev_aws_response resp;
 	ev_aws_response_init(&resp);
@@ -320,36 +316,15 @@ int ev_cmd_request(const struct ev_cli_globals *g, int argc, char **argv)
 	call.sensitive_response =
 		svc == EV_SVC_STS && strncmp(call.action, "AssumeRole", 10) == 0;
 
-	struct ev_aws_options ao = {0};
-	if (ev_aws_options_from_env(&ao, &err) != EV_OK) {
-		fprintf(stderr, "evident: %s\n", err.message);
-		goto out;
-	}
-	aws = ev_aws_new(&ao, &err);
-	if (!aws) {
-		fprintf(stderr, "evident: %s\n", err.message);
-		goto out;
-	}
-	struct ev_credentials_options co = {
-		.profile = g->profile, .region = region, .aws = aws};
-	prov = ev_credentials_provider_new(&co, &err);
-	if (!prov)
-		{
-		rc = oom();
-		goto out;
-	}
-	enum ev_err e = ev_credentials_provider_get(prov, time(NULL), &creds,
-						    &err);
+	e = ev_credentials_provider_get(rt.creds, time(NULL), &creds, &err);
 	if (e != EV_OK) {
 		ev_log_error(EV_LOG_ERROR, "credentials", &err);
-		rc = e == EV_E_CONFIG || e == EV_E_NO_CREDENTIALS
-			     ? EV_EXIT_USAGE
-			     : EV_EXIT_INCOMPLETE;
+		rc = ev_runtime_exit_code(e);
 		goto out;
 	}
 	ev_log_debug("credentials from %s", creds.source);
 
-	e = ev_aws_call(aws, &call, &creds, &resp, &err);
+	e = ev_aws_call(rt.aws, &call, &creds, &resp, &err);
 	if (e != EV_OK) {
 		ev_log_error(EV_LOG_ERROR, "request failed", &err);
 		if (resp.http_status)
@@ -361,8 +336,7 @@ int ev_cmd_request(const struct ev_cli_globals *g, int argc, char **argv)
 out:
 	ev_aws_response_cleanup(&resp);
 	ev_credentials_cleanup(&creds);
-	ev_credentials_provider_free(prov);
-	ev_aws_free(aws);
+	ev_runtime_cleanup(&rt);
 	json_decref(body);
 	free(path);
 	return rc;

@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "credentials.h"
 #include "rawreq.h"
+#include "runtime.h"
 #include "sigv4.h"
 #include "timefmt.h"
 
@@ -244,7 +245,8 @@ int ev_cmd_sign(const struct ev_cli_globals *g, int argc, char **argv)
 	struct ev_rawreq req;
 	struct ev_sigv4_result sig;
 	struct ev_credentials creds = {0};
-	struct ev_credentials_provider *provider = NULL;
+	struct ev_runtime rt;
+	memset(&rt, 0, sizeof(rt));
 	const char *stage = "reading the request";
 	ev_buf_init(&in, EV_LIMIT_REQUEST_TEXT);
 	ev_rawreq_init(&req);
@@ -270,14 +272,12 @@ int ev_cmd_sign(const struct ev_cli_globals *g, int argc, char **argv)
 		goto out;
 	}
 
-	stage = "getting credentials";
-	struct ev_credentials_options copts = {.profile = g->profile};
-	provider = ev_credentials_provider_new(&copts, &err);
-	if (!provider) {
-		rc = err.code ? err.code : EV_E_NOMEM;
+	stage = "loading the configuration";
+	rc = ev_runtime_init(&rt, g, &err);
+	if (rc != EV_OK)
 		goto out;
-	}
-	rc = ev_credentials_provider_get(provider, time(NULL), &creds, &err);
+	stage = "getting credentials";
+	rc = ev_credentials_provider_get(rt.creds, time(NULL), &creds, &err);
 	if (rc != EV_OK)
 		goto out;
 
@@ -332,7 +332,7 @@ out:
 	}
 	ev_sigv4_result_cleanup(&sig);
 	ev_credentials_cleanup(&creds);
-	ev_credentials_provider_free(provider);
+	ev_runtime_cleanup(&rt);
 	ev_rawreq_cleanup(&req);
 	ev_buf_cleanup(&in);
 	return code;

@@ -20,6 +20,7 @@
 #include "aws.h"
 #include "bounds.h"
 #include "buf.h"
+#include "config.h"
 #include "http.h"
 #include "profile.h"
 #include "sts.h"
@@ -342,12 +343,24 @@ static enum ev_err get_aws(struct chain *ch, struct ev_aws **out,
 {
 	struct ev_credentials_provider *p = ch->p;
 	if (!p->aws) {
+		/* No client was given: make one configured the way the SDKs
+		 * configure theirs, from the environment alone. */
+		struct ev_config cfg;
 		struct ev_aws_options o;
 		memset(&o, 0, sizeof(o));
-		EV_TRY(ev_aws_options_from_env(&o, err));
+		enum ev_err rc = ev_config_init(&cfg);
+		if (rc == EV_OK)
+			rc = ev_config_apply_env(&cfg, err);
+		if (rc == EV_OK)
+			rc = ev_aws_options_from_config(&cfg, &o, err);
+		if (rc != EV_OK) {
+			ev_config_cleanup(&cfg);
+			return rc;
+		}
 		if (p->ca_bundle)
 			o.ca_bundle = p->ca_bundle;
 		p->own_aws = ev_aws_new(&o, err);
+		ev_config_cleanup(&cfg);
 		if (!p->own_aws)
 			return err && err->code != EV_OK ? err->code
 							 : EV_E_INTERNAL;

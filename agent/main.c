@@ -1,8 +1,12 @@
 /* evident: evidence collection agent for AWS accounts. */
+#include <malloc.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <curl/curl.h>
+#include <jansson.h>
+#include <openssl/crypto.h>
 
 #include "cli.h"
 #include "log.h"
@@ -19,6 +23,17 @@ static const struct command commands[] = {
 	{"sign", "sign a raw HTTP request read from stdin (SigV4)", ev_cmd_sign},
 };
 
+/* Jansson frees its parse buffers and strings without wiping them, and
+ * some hold credentials (credential_process output, container and IMDS
+ * answers): every block it frees is wiped first. */
+static void json_wiping_free(void *p)
+{
+	if (!p)
+		return;
+	OPENSSL_cleanse(p, malloc_usable_size(p));
+	free(p);
+}
+
 static void usage(FILE *out)
 {
 	fprintf(out, "usage: evident [--config FILE] [--profile NAME] "
@@ -32,6 +47,7 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
+	json_set_alloc_funcs(malloc, json_wiping_free);
 	struct ev_cli_globals g = {0};
 	int i = 1;
 	for (; i < argc && argv[i][0] == '-'; i++) {

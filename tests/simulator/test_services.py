@@ -23,6 +23,7 @@ import time
 import unittest
 import zlib
 
+import boto3
 import botocore.exceptions
 from botocore.config import Config
 
@@ -31,7 +32,7 @@ sys.path.insert(0, HERE)
 
 from sim import scenario as scenario_mod  # noqa: E402
 from sim.services import load_services  # noqa: E402
-from test_simulator import AWS_CLI, NO_RETRY, SCENARIOS, SIMULATOR, Sim  # noqa: E402
+from test_simulator import NO_RETRY, SCENARIOS, SIMULATOR, Sim  # noqa: E402
 
 UTC = datetime.timezone.utc
 GENERATE = os.path.join(SCENARIOS, "generate.py")
@@ -64,28 +65,77 @@ class Wire:
 
 
 class Org:
-    """Clients for the accounts of a running organization simulator (AssumeRole for members)."""
+    """boto3 clients for the accounts of a running organization simulator: the scenario's
+    caller in the management account, AssumeRole sessions in the others. Clients come from
+    one boto3 session and are cached; pass fresh=True for a client a test adds hooks to."""
 
     def __init__(self, sim, management, external_id, role="evident-audit"):
         self.sim = sim
         self.management = management
         self.external_id = external_id
         self.role = role
+        self.session = boto3.session.Session()
         self.credentials = {}
+        self.clients = {}
 
-    def client(self, service, account=None, region=None, config=NO_RETRY):
-        account = account or self.management
+    def _credentials(self, account):
         if account == self.management:
-            return self.sim.client(service, region=region, config=config)
-        creds = self.credentials.get(account)
-        if creds is None:
-            sts = self.sim.client("sts")
-            creds = sts.assume_role(RoleArn=f"arn:aws:iam::{account}:role/{self.role}",
-                                    RoleSessionName="services-test",
-                                    ExternalId=self.external_id)["Credentials"]
-            self.credentials[account] = creds
-        return self.sim.client(service, key=creds["AccessKeyId"], secret=creds["SecretAccessKey"],
-                               token=creds["SessionToken"], region=region, config=config)
+            return self.sim.env["AWS_ACCESS_KEY_ID"], self.sim.env["AWS_SECRET_ACCESS_KEY"], None
+        if account not in self.credentials:
+            creds = self.client("sts").assume_role(
+                RoleArn=f"arn:aws:iam::{account}:role/{self.role}",
+                RoleSessionName="services-test", ExternalId=self.external_id)["Credentials"]
+            self.credentials[account] = (creds["AccessKeyId"], creds["SecretAccessKey"],
+                                         creds["SessionToken"])
+        return self.credentials[account]
+
+    def client(self, service, account=None, region=None, config=NO_RETRY, fresh=False):
+        account = account or self.management
+        region = region or ("us-east-1" if service in ("iam", "organizations") else
+                            self.sim.env["AWS_REGION"])
+        key = (service, account, region, id(config))
+        if not fresh and key in self.clients:
+            return self.clients[key]
+        access_key, secret, token = self._credentials(account)
+        client = self.session.client(service, region_name=region, endpoint_url=self.sim.endpoint,
+                                     verify=self.sim.ca, aws_access_key_id=access_key,
+                                     aws_secret_access_key=secret, aws_session_token=token,
+                                     config=config)
+        if not fresh:
+            self.clients[key] = client
+        return client
+
+
+CLI_BATCH = """
+import contextlib, io, json, os, sys
+from awscli.clidriver import create_clidriver
+results = []
+for command in json.load(sys.stdin):
+    os.environ.update(command["env"])
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        status = create_clidriver().main(command["args"])
+    results.append({"status": status, "stdout": out.getvalue(), "stderr": err.getvalue()})
+json.dump(results, sys.stdout)
+"""
+
+
+def awscli(sim, commands, workdir):
+    """Runs Debian awscli commands against `sim` in one process (its start-up costs a second;
+    the driver itself is quick). `commands`: (args, {env overrides}) pairs. Returns each
+    command's (exit status, parsed JSON output or None, stderr)."""
+    env = {"PATH": "/usr/bin:/bin", "HOME": workdir, "AWS_CONFIG_FILE": "/dev/null",
+           "AWS_SHARED_CREDENTIALS_FILE": "/dev/null", "AWS_PAGER": "",
+           "AWS_ACCESS_KEY_ID": sim.env["AWS_ACCESS_KEY_ID"],
+           "AWS_SECRET_ACCESS_KEY": sim.env["AWS_SECRET_ACCESS_KEY"],
+           "AWS_DEFAULT_REGION": sim.env["AWS_REGION"]}
+    batch = [{"args": ["--endpoint-url", sim.endpoint, "--ca-bundle", sim.ca, "--output",
+                       "json", *args], "env": extra} for args, extra in commands]
+    # /usr/bin/aws is this same driver under Debian's python3.
+    out = subprocess.run(["/usr/bin/python3", "-c", CLI_BATCH], input=json.dumps(batch),
+                         env=env, capture_output=True, text=True, timeout=120, check=True)
+    return [(r["status"], json.loads(r["stdout"]) if r["stdout"].strip() else None, r["stderr"])
+            for r in json.loads(out.stdout)]
 
 
 def load_scenario(path):
