@@ -16,7 +16,7 @@
 #include "uri.h"
 
 /* The SDKs correct the clock once skew reaches this (aws-api.md §7). */
-#define SKEW_THRESHOLD_S 300
+#define SKEW_THRESHOLD_S  300
 #define JSON_CONTENT_TYPE "application/x-amz-json-1.1"
 #define FORM_CONTENT_TYPE "application/x-www-form-urlencoded; charset=utf-8"
 
@@ -102,8 +102,8 @@ void ev_aws_free(struct ev_aws *aws)
 		return;
 	if (aws->own_http)
 		ev_http_free(aws->http);
-	for (size_t i = 0; i < sizeof(aws->endpoint_copies) /
-				       sizeof(aws->endpoint_copies[0]);
+	for (size_t i = 0;
+	     i < sizeof(aws->endpoint_copies) / sizeof(aws->endpoint_copies[0]);
 	     i++)
 		free(aws->endpoint_copies[i]);
 	ev_retry_quota_cleanup(&aws->quota);
@@ -208,8 +208,8 @@ void ev_aws_response_cleanup(struct ev_aws_response *r)
 	ev_http_response_cleanup(&r->http);
 }
 
-const struct ev_xml_node *ev_aws_response_result(const struct ev_aws_response *r,
-						 const char *action)
+const struct ev_xml_node *
+ev_aws_response_result(const struct ev_aws_response *r, const char *action)
 {
 	if (!r->xml)
 		return NULL;
@@ -291,8 +291,8 @@ static enum ev_err build_wire(struct ev_aws *aws, const struct ev_aws_call *c,
 		w->method = "POST";
 		w->content_type = FORM_CONTENT_TYPE;
 		const struct ev_uri_param head[2] = {
-			{"Action", c->action},
-			{"Version", w->svc->api_version},
+		    {"Action", c->action},
+		    {"Version", w->svc->api_version},
 		};
 		rc = append_params(&w->body, head, 2);
 		if (rc == EV_OK)
@@ -327,7 +327,8 @@ static enum ev_err build_wire(struct ev_aws *aws, const struct ev_aws_call *c,
 		w->method = c->method ? c->method : "GET";
 		w->s3 = c->service == EV_SVC_S3;
 		if (w->s3 && c->bucket) {
-			if (w->ep.overridden || !s3_virtual_host_ok(c->bucket)) {
+			if (w->ep.overridden ||
+			    !s3_virtual_host_ok(c->bucket)) {
 				rc = ev_buf_append_char(&w->path, '/');
 				if (rc == EV_OK)
 					rc = ev_uri_encode(c->bucket,
@@ -339,9 +340,8 @@ static enum ev_err build_wire(struct ev_aws *aws, const struct ev_aws_call *c,
 			}
 		}
 		if (rc == EV_OK)
-			rc = ev_buf_append_str(&w->path,
-					       c->path && *c->path ? c->path
-								   : "/");
+			rc = ev_buf_append_str(
+			    &w->path, c->path && *c->path ? c->path : "/");
 		if (rc == EV_OK)
 			rc = append_params(&w->query, c->params, c->n_params);
 		w->body_ptr = c->body;
@@ -361,7 +361,8 @@ static enum ev_err build_wire(struct ev_aws *aws, const struct ev_aws_call *c,
 	if (strcmp(w->host, w->ep.host) != 0) {
 		const char *scheme_end = strstr(w->ep.url, "://");
 		rc = ev_buf_printf(&w->url, "%.*s://%s",
-				   scheme_end ? (int)(scheme_end - w->ep.url) : 5,
+				   scheme_end ? (int)(scheme_end - w->ep.url)
+					      : 5,
 				   w->ep.url, w->host);
 	} else {
 		rc = ev_buf_append_str(&w->url, w->ep.url);
@@ -371,8 +372,8 @@ static enum ev_err build_wire(struct ev_aws *aws, const struct ev_aws_call *c,
 	if (rc == EV_OK && w->query.len) {
 		rc = ev_buf_append_char(&w->url, '?');
 		if (rc == EV_OK)
-			rc = ev_buf_append(&w->url, w->query.data,
-					   w->query.len);
+			rc =
+			    ev_buf_append(&w->url, w->query.data, w->query.len);
 	}
 	if (rc != EV_OK)
 		return ev_error_set(err, rc, "%s %s: request URL too long",
@@ -412,9 +413,8 @@ static void note_request_id(struct ev_aws_response *r)
 	for (size_t i = 0; i < 2 && !r->request_id[0]; i++) {
 		const char *v = ev_http_response_header(&r->http, headers[i]);
 		if (v)
-			ev_error_copy_field(r->request_id,
-					    sizeof(r->request_id), v,
-					    strlen(v));
+			ev_error_copy_field(
+			    r->request_id, sizeof(r->request_id), v, strlen(v));
 	}
 }
 
@@ -436,7 +436,8 @@ static enum ev_err interpret(const struct ev_aws_call *c, const struct wire *w,
 
 	if (r->xml && !r->request_id[0]) {
 		const struct ev_xml_node *root = ev_xml_root(r->xml);
-		const char *rid = ev_xml_path_text(root, "ResponseMetadata/RequestId");
+		const char *rid =
+		    ev_xml_path_text(root, "ResponseMetadata/RequestId");
 		if (!rid)
 			rid = ev_xml_path_text(root, "requestId");
 		if (!rid)
@@ -452,10 +453,9 @@ static enum ev_err interpret(const struct ev_aws_call *c, const struct wire *w,
 			ev_error_set(err, prc, "%s %s: malformed response: %s",
 				     w->svc->name, c->action, perr.message);
 			err->http_status = (int)r->http_status;
-			ev_error_copy_field(err->request_id,
-					    sizeof(err->request_id),
-					    r->request_id,
-					    strlen(r->request_id));
+			ev_error_copy_field(
+			    err->request_id, sizeof(err->request_id),
+			    r->request_id, strlen(r->request_id));
 			return prc;
 		}
 		return EV_OK;
@@ -464,9 +464,10 @@ static enum ev_err interpret(const struct ev_aws_call *c, const struct wire *w,
 	struct ev_aws_error_info info;
 	memset(&info, 0, sizeof(info));
 	memcpy(info.request_id, r->request_id, sizeof(info.request_id));
-	ev_aws_error_parse(r->xml, r->json,
-			   ev_http_response_header(&r->http, "x-amzn-errortype"),
-			   r->http_status, &info);
+	ev_aws_error_parse(
+	    r->xml, r->json,
+	    ev_http_response_header(&r->http, "x-amzn-errortype"),
+	    r->http_status, &info);
 	memcpy(r->request_id, info.request_id, sizeof(r->request_id));
 	const char *code = info.code, *message = info.message;
 
@@ -493,8 +494,8 @@ static enum ev_err attempt(struct ev_aws *aws, const struct ev_aws_call *c,
 	size_t n = 0;
 	sh[n++] = (struct ev_sigv4_header){"Host", w->host};
 	if (w->content_type)
-		sh[n++] = (struct ev_sigv4_header){"Content-Type",
-						   w->content_type};
+		sh[n++] =
+		    (struct ev_sigv4_header){"Content-Type", w->content_type};
 	if (w->target[0])
 		sh[n++] = (struct ev_sigv4_header){"X-Amz-Target", w->target};
 	EV_ENSURE_E(err, c->n_headers <= 16, EV_E_INVALID,
@@ -507,29 +508,30 @@ static enum ev_err attempt(struct ev_aws *aws, const struct ev_aws_call *c,
 	ev_sigv4_result_init(&sig);
 	enum ev_err rc = EV_OK;
 	if (!c->unsigned_request) {
-		EV_ENSURE_E(err, creds && creds->access_key_id &&
-					 creds->secret_access_key,
+		EV_ENSURE_E(err,
+			    creds && creds->access_key_id &&
+				creds->secret_access_key,
 			    EV_E_NO_CREDENTIALS, "no credentials to sign with");
 		struct ev_sigv4_request sreq = {
-			.method = w->method,
-			.path = w->path.data,
-			.query = w->query.data,
-			.headers = sh,
-			.n_headers = n,
-			.body = w->body_ptr,
-			.body_len = w->body_len,
+		    .method = w->method,
+		    .path = w->path.data,
+		    .query = w->query.data,
+		    .headers = sh,
+		    .n_headers = n,
+		    .body = w->body_ptr,
+		    .body_len = w->body_len,
 		};
 		struct ev_sigv4_params sp = {
-			.region = w->ep.signing_region,
-			.service = w->svc->signing_name,
-			.time = when,
-			.s3_paths = w->s3,
-			.content_sha256_header = w->s3,
+		    .region = w->ep.signing_region,
+		    .service = w->svc->signing_name,
+		    .time = when,
+		    .s3_paths = w->s3,
+		    .content_sha256_header = w->s3,
 		};
 		struct ev_sigv4_credentials sc = {
-			.access_key_id = creds->access_key_id,
-			.secret_access_key = creds->secret_access_key,
-			.session_token = creds->session_token,
+		    .access_key_id = creds->access_key_id,
+		    .secret_access_key = creds->secret_access_key,
+		    .session_token = creds->session_token,
 		};
 		rc = ev_sigv4_sign(&sreq, &sp, &sc, &aws->sigcache, &sig, err);
 		if (rc != EV_OK) {
@@ -545,12 +547,12 @@ static enum ev_err attempt(struct ev_aws *aws, const struct ev_aws_call *c,
 	for (size_t i = 0; i < n; i++)
 		hh[i] = (struct ev_http_header){sh[i].name, sh[i].value};
 	struct ev_http_request hreq = {
-		.method = w->method,
-		.url = w->url.data,
-		.headers = hh,
-		.n_headers = n,
-		.body = w->body_ptr,
-		.body_len = w->body_len,
+	    .method = w->method,
+	    .url = w->url.data,
+	    .headers = hh,
+	    .n_headers = n,
+	    .body = w->body_ptr,
+	    .body_len = w->body_len,
 	};
 	rc = ev_http_perform(aws->http, &hreq, &r->http, err);
 	ev_sigv4_result_cleanup(&sig);
@@ -577,29 +579,30 @@ static void trace_call(const struct ev_aws *aws, const struct ev_aws_call *c,
 		       const struct ev_error *err, enum ev_err rc)
 {
 	if (ev_log_enabled(EV_LOG_DEBUG))
-		ev_log_debug("aws %s %s region=%s status=%ld request-id=%s "
-			     "attempts=%d latency=%.0fms%s%s",
-			     w->svc->name, c->action, w->ep.signing_region,
-			     r->http_status,
-			     r->request_id[0] ? r->request_id : "-",
-			     r->attempts, r->seconds * 1000.0,
-			     rc == EV_OK ? "" : " error=",
-			     rc == EV_OK ? "" : (err->aws_code[0]
-							 ? err->aws_code
-							 : ev_err_name(rc)));
+		ev_log_debug(
+		    "aws %s %s region=%s status=%ld request-id=%s "
+		    "attempts=%d latency=%.0fms%s%s",
+		    w->svc->name, c->action, w->ep.signing_region,
+		    r->http_status, r->request_id[0] ? r->request_id : "-",
+		    r->attempts, r->seconds * 1000.0,
+		    rc == EV_OK ? "" : " error=",
+		    rc == EV_OK
+			? ""
+			: (err->aws_code[0] ? err->aws_code : ev_err_name(rc)));
 	if (aws->on_call) {
 		struct ev_aws_call_record rec = {
-			.call = c,
-			.signing_region = w->ep.signing_region,
-			.http_status = r->http_status,
-			.request_id = r->request_id,
-			.body_sha256 = r->body_sha256,
-			.error_code = rc == EV_OK ? "" : (err->aws_code[0]
-							      ? err->aws_code
-							      : ev_err_name(rc)),
-			.seconds = r->seconds,
-			.attempts = r->attempts,
-			.time = aws->now(aws->seam_ctx),
+		    .call = c,
+		    .signing_region = w->ep.signing_region,
+		    .http_status = r->http_status,
+		    .request_id = r->request_id,
+		    .body_sha256 = r->body_sha256,
+		    .error_code = rc == EV_OK
+				      ? ""
+				      : (err->aws_code[0] ? err->aws_code
+							  : ev_err_name(rc)),
+		    .seconds = r->seconds,
+		    .attempts = r->attempts,
+		    .time = aws->now(aws->seam_ctx),
 		};
 		aws->on_call(aws->on_call_ctx, &rec);
 	}
@@ -668,11 +671,10 @@ enum ev_err ev_aws_call(struct ev_aws *aws, const struct ev_aws_call *c,
 			continue;
 		}
 		enum ev_retry_class cls =
-			out->http_status
-				? ev_retry_classify(EV_OK, out->http_status,
-						    err->aws_code)
-				: ev_retry_classify_transport(
-					  rc, out->http.timed_out);
+		    out->http_status
+			? ev_retry_classify(EV_OK, out->http_status,
+					    err->aws_code)
+			: ev_retry_classify_transport(rc, out->http.timed_out);
 		if (cls == EV_RETRY_NO || n >= max_attempts)
 			break;
 		int cost = 0;
@@ -681,8 +683,8 @@ enum ev_err ev_aws_call(struct ev_aws *aws, const struct ev_aws_call *c,
 			break;
 		}
 		last_cost = cost;
-		long delay = ev_retry_delay_ms(cls, n, aws->random01(aws->seam_ctx),
-					       retry_after_ms(out));
+		long delay = ev_retry_delay_ms(
+		    cls, n, aws->random01(aws->seam_ctx), retry_after_ms(out));
 		ev_log(EV_LOG_TRACE, "aws %s %s: %s, retry %d in %ld ms",
 		       w.svc->name, c->action, ev_err_name(rc), n, delay);
 		aws->sleep_ms(aws->seam_ctx, delay);
@@ -699,9 +701,9 @@ out:
 /* ---- pagination --------------------------------------------------------- */
 
 enum token_where {
-	TOKEN_JSON,       /* top-level JSON member */
+	TOKEN_JSON,	  /* top-level JSON member */
 	TOKEN_XML_RESULT, /* child of <ActionResult> (query) or root (ec2) */
-	TOKEN_QUERY,      /* rest: query string parameter */
+	TOKEN_QUERY,	  /* rest: query string parameter */
 };
 
 struct pager {
@@ -715,23 +717,39 @@ struct pager {
 
 /* aws-api.md §9 and §12. */
 static const struct pager pagers[] = {
-	{EV_SVC_ORGANIZATIONS, "ListAccounts", "NextToken", "NextToken", NULL, TOKEN_JSON},
-	{EV_SVC_IAM, "ListUsers", "Marker", "Marker", "IsTruncated", TOKEN_XML_RESULT},
-	{EV_SVC_IAM, "ListAccessKeys", "Marker", "Marker", "IsTruncated", TOKEN_XML_RESULT},
-	{EV_SVC_IAM, "ListMFADevices", "Marker", "Marker", "IsTruncated", TOKEN_XML_RESULT},
-	{EV_SVC_IAM, "ListVirtualMFADevices", "Marker", "Marker", "IsTruncated", TOKEN_XML_RESULT},
-	{EV_SVC_IAM, "ListSigningCertificates", "Marker", "Marker", "IsTruncated", TOKEN_XML_RESULT},
-	{EV_SVC_IAM, "GetAccountAuthorizationDetails", "Marker", "Marker", "IsTruncated", TOKEN_XML_RESULT},
-	{EV_SVC_CONFIG, "DescribeConfigRules", "NextToken", "NextToken", NULL, TOKEN_JSON},
-	{EV_SVC_CONFIG, "DescribeComplianceByConfigRule", "NextToken", "NextToken", NULL, TOKEN_JSON},
-	{EV_SVC_EC2, "DescribeVpcs", "NextToken", "nextToken", NULL, TOKEN_XML_RESULT},
-	{EV_SVC_EC2, "DescribeSubnets", "NextToken", "nextToken", NULL, TOKEN_XML_RESULT},
-	{EV_SVC_EC2, "DescribeInstances", "NextToken", "nextToken", NULL, TOKEN_XML_RESULT},
-	{EV_SVC_RDS, "DescribeDBInstances", "Marker", "Marker", NULL, TOKEN_XML_RESULT},
-	{EV_SVC_ELB, "DescribeLoadBalancers", "Marker", "NextMarker", NULL, TOKEN_XML_RESULT},
-	{EV_SVC_ELBV2, "DescribeLoadBalancers", "Marker", "NextMarker", NULL, TOKEN_XML_RESULT},
-	{EV_SVC_LAMBDA, "ListFunctions", "Marker", "NextMarker", NULL, TOKEN_QUERY},
-	{EV_SVC_S3, "ListObjectsV2", "continuation-token", "NextContinuationToken", "IsTruncated", TOKEN_QUERY},
+    {EV_SVC_ORGANIZATIONS, "ListAccounts", "NextToken", "NextToken", NULL,
+     TOKEN_JSON},
+    {EV_SVC_IAM, "ListUsers", "Marker", "Marker", "IsTruncated",
+     TOKEN_XML_RESULT},
+    {EV_SVC_IAM, "ListAccessKeys", "Marker", "Marker", "IsTruncated",
+     TOKEN_XML_RESULT},
+    {EV_SVC_IAM, "ListMFADevices", "Marker", "Marker", "IsTruncated",
+     TOKEN_XML_RESULT},
+    {EV_SVC_IAM, "ListVirtualMFADevices", "Marker", "Marker", "IsTruncated",
+     TOKEN_XML_RESULT},
+    {EV_SVC_IAM, "ListSigningCertificates", "Marker", "Marker", "IsTruncated",
+     TOKEN_XML_RESULT},
+    {EV_SVC_IAM, "GetAccountAuthorizationDetails", "Marker", "Marker",
+     "IsTruncated", TOKEN_XML_RESULT},
+    {EV_SVC_CONFIG, "DescribeConfigRules", "NextToken", "NextToken", NULL,
+     TOKEN_JSON},
+    {EV_SVC_CONFIG, "DescribeComplianceByConfigRule", "NextToken", "NextToken",
+     NULL, TOKEN_JSON},
+    {EV_SVC_EC2, "DescribeVpcs", "NextToken", "nextToken", NULL,
+     TOKEN_XML_RESULT},
+    {EV_SVC_EC2, "DescribeSubnets", "NextToken", "nextToken", NULL,
+     TOKEN_XML_RESULT},
+    {EV_SVC_EC2, "DescribeInstances", "NextToken", "nextToken", NULL,
+     TOKEN_XML_RESULT},
+    {EV_SVC_RDS, "DescribeDBInstances", "Marker", "Marker", NULL,
+     TOKEN_XML_RESULT},
+    {EV_SVC_ELB, "DescribeLoadBalancers", "Marker", "NextMarker", NULL,
+     TOKEN_XML_RESULT},
+    {EV_SVC_ELBV2, "DescribeLoadBalancers", "Marker", "NextMarker", NULL,
+     TOKEN_XML_RESULT},
+    {EV_SVC_LAMBDA, "ListFunctions", "Marker", "NextMarker", NULL, TOKEN_QUERY},
+    {EV_SVC_S3, "ListObjectsV2", "continuation-token", "NextContinuationToken",
+     "IsTruncated", TOKEN_QUERY},
 };
 
 static const struct pager *find_pager(const struct ev_aws_call *c)
@@ -750,7 +768,7 @@ static char *next_token(const struct pager *pg, const struct ev_aws_call *c,
 {
 	if (r->json) {
 		const char *t = json_string_value(
-			json_object_get(r->json, pg->response_name));
+		    json_object_get(r->json, pg->response_name));
 		return t && *t ? ev_strdup(t) : NULL;
 	}
 	const struct ev_xml_node *res = ev_aws_response_result(r, c->action);
@@ -767,12 +785,12 @@ static char *next_token(const struct pager *pg, const struct ev_aws_call *c,
 
 #define MAX_PAGER_PARAMS 32
 
-enum ev_err ev_aws_paginate(struct ev_aws *aws, const struct ev_aws_call *call,
-			    const struct ev_credentials *creds,
-			    enum ev_err (*on_page)(void *ctx,
-						   const struct ev_aws_response *page,
-						   struct ev_error *err),
-			    void *ctx, struct ev_error *err)
+enum ev_err ev_aws_paginate(
+    struct ev_aws *aws, const struct ev_aws_call *call,
+    const struct ev_credentials *creds,
+    enum ev_err (*on_page)(void *ctx, const struct ev_aws_response *page,
+			   struct ev_error *err),
+    void *ctx, struct ev_error *err)
 {
 	const struct pager *pg = find_pager(call);
 	struct ev_aws_response r;
@@ -832,8 +850,8 @@ enum ev_err ev_aws_paginate(struct ev_aws *aws, const struct ev_aws_call *call,
 		} else {
 			memcpy(params, call->params,
 			       call->n_params * sizeof(params[0]));
-			params[call->n_params] = (struct ev_uri_param){
-				pg->request_name, token};
+			params[call->n_params] =
+			    (struct ev_uri_param){pg->request_name, token};
 			page.params = params;
 			page.n_params = call->n_params + 1;
 		}

@@ -29,23 +29,25 @@
 
 struct ev_aws_call {
 	enum ev_service service;
-	const char *action;  /* "ListUsers"; rest protocols: for logs only */
-	const char *region;  /* working region; global services ignore it */
+	const char *action; /* "ListUsers"; rest protocols: for logs only */
+	const char *region; /* working region; global services ignore it */
 	/* query/ec2: form members after Action and Version; rest: query
 	 * string. In order given (the signer sorts what it must). */
 	const struct ev_uri_param *params;
 	size_t n_params;
-	const json_t *json;  /* json 1.1 body; NULL sends {} */
+	const json_t *json; /* json 1.1 body; NULL sends {} */
 	/* rest-json / rest-xml only: */
-	const char *method;  /* NULL: GET */
-	const char *path;    /* already percent-encoded, e.g. "/2015-03-31/functions" */
-	const char *bucket;  /* S3: addressed per aws-api.md §2 */
+	const char *method; /* NULL: GET */
+	const char
+	    *path; /* already percent-encoded, e.g. "/2015-03-31/functions" */
+	const char *bucket; /* S3: addressed per aws-api.md §2 */
 	const struct ev_http_header *headers; /* extra headers, signed */
 	size_t n_headers;
 	const void *body;
 	size_t body_len;
-	bool unsigned_request; /* no Authorization (AssumeRoleWithWebIdentity) */
-	bool sensitive_request;  /* parameters hold a secret (a web identity
+	bool
+	    unsigned_request; /* no Authorization (AssumeRoleWithWebIdentity) */
+	bool sensitive_request;	 /* parameters hold a secret (a web identity
 				    token): the request body is wiped */
 	bool sensitive_response; /* body holds secrets: never logged or kept */
 };
@@ -55,10 +57,10 @@ struct ev_aws_response {
 	char request_id[EV_ERROR_RID_MAX];
 	char body_sha256[EV_SHA256_HEX_LEN + 1];
 	struct ev_http_response http; /* raw body and headers */
-	struct ev_xml_doc *xml;       /* query, ec2, rest-xml with a body */
-	json_t *json;                 /* json 1.1, rest-json */
-	time_t server_date;           /* from Date, 0 if absent */
-	double seconds;               /* wall time of all attempts */
+	struct ev_xml_doc *xml;	      /* query, ec2, rest-xml with a body */
+	json_t *json;		      /* json 1.1, rest-json */
+	time_t server_date;	      /* from Date, 0 if absent */
+	double seconds;		      /* wall time of all attempts */
 	int attempts;
 };
 
@@ -69,8 +71,8 @@ void ev_aws_response_cleanup(struct ev_aws_response *r);
 /* The result document's element for query protocols
  * (<ActionResponse><ActionResult>), the root for ec2/rest-xml; NULL when the
  * response has no XML. */
-const struct ev_xml_node *ev_aws_response_result(const struct ev_aws_response *r,
-						 const char *action);
+const struct ev_xml_node *
+ev_aws_response_result(const struct ev_aws_response *r, const char *action);
 
 /* What the client records for each call, for request tracing and evidence.
  * All views valid only during the callback. */
@@ -87,10 +89,10 @@ struct ev_aws_call_record {
 };
 
 struct ev_aws_options {
-	struct ev_http *http;        /* NULL: a curl transport is made */
-	const char *ca_bundle;       /* for a transport the client makes */
+	struct ev_http *http;  /* NULL: a curl transport is made */
+	const char *ca_bundle; /* for a transport the client makes */
 	struct ev_endpoint_overrides endpoints; /* copied */
-	struct ev_retry_config retry;           /* zeroed: standard, 3 */
+	struct ev_retry_config retry;		/* zeroed: standard, 3 */
 	/* Test seams; NULL: time(), random, nanosleep. */
 	time_t (*now)(void *ctx);
 	double (*random01)(void *ctx);
@@ -119,19 +121,19 @@ void ev_aws_free(struct ev_aws *aws);
  * holds what came back. Errors: every enum ev_err network/service class. */
 enum ev_err ev_aws_call(struct ev_aws *aws, const struct ev_aws_call *call,
 			const struct ev_credentials *creds,
-			struct ev_aws_response *out, struct ev_error *err)
-	EV_MUST_CHECK;
+			struct ev_aws_response *out,
+			struct ev_error *err) EV_MUST_CHECK;
 
 /* Paginates call with the token names of aws-api.md §9, calling on_page for
  * each page (the response is valid during the callback). Stops at the
  * first error (from AWS or from on_page), at a repeated token, or after
  * EV_LIMIT_PAGES pages (EV_E_LIMIT). */
-enum ev_err ev_aws_paginate(struct ev_aws *aws, const struct ev_aws_call *call,
-			    const struct ev_credentials *creds,
-			    enum ev_err (*on_page)(void *ctx,
-						   const struct ev_aws_response *page,
-						   struct ev_error *err),
-			    void *ctx, struct ev_error *err) EV_MUST_CHECK;
+enum ev_err ev_aws_paginate(
+    struct ev_aws *aws, const struct ev_aws_call *call,
+    const struct ev_credentials *creds,
+    enum ev_err (*on_page)(void *ctx, const struct ev_aws_response *page,
+			   struct ev_error *err),
+    void *ctx, struct ev_error *err) EV_MUST_CHECK;
 
 /* The process-wide clock offset learnt from server Date headers (seconds). */
 long ev_aws_clock_offset(const struct ev_aws *aws);

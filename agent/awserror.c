@@ -10,57 +10,57 @@ struct code_class {
 
 /* aws-api.md §5 and §6. Checked before the status-based fallbacks. */
 static const struct code_class code_classes[] = {
-	{"Throttling", EV_E_THROTTLED},
-	{"ThrottlingException", EV_E_THROTTLED},
-	{"ThrottledException", EV_E_THROTTLED},
-	{"RequestThrottledException", EV_E_THROTTLED},
-	{"TooManyRequestsException", EV_E_THROTTLED},
-	{"ProvisionedThroughputExceededException", EV_E_THROTTLED},
-	{"TransactionInProgressException", EV_E_THROTTLED},
-	{"RequestLimitExceeded", EV_E_THROTTLED},
-	{"BandwidthLimitExceeded", EV_E_THROTTLED},
-	{"LimitExceededException", EV_E_THROTTLED},
-	{"RequestThrottled", EV_E_THROTTLED},
-	{"SlowDown", EV_E_THROTTLED},
-	{"EC2ThrottledException", EV_E_THROTTLED},
-	{"PriorRequestNotComplete", EV_E_THROTTLED},
-	{"RequestTimeout", EV_E_SERVER},
-	{"RequestTimeoutException", EV_E_SERVER},
-	{"InternalError", EV_E_SERVER},
-	{"InternalFailure", EV_E_SERVER},
-	{"ServiceUnavailable", EV_E_SERVER},
-	{"ServiceFailure", EV_E_SERVER},
-	{"ServiceException", EV_E_SERVER},
-	{"IDPCommunicationError", EV_E_SERVER},
-	{"ExpiredToken", EV_E_EXPIRED},
-	{"ExpiredTokenException", EV_E_EXPIRED},
-	{"RequestExpired", EV_E_EXPIRED},
-	{"RequestTimeTooSkewed", EV_E_CLOCK_SKEW},
-	{"RequestInTheFuture", EV_E_CLOCK_SKEW},
-	{"SignatureDoesNotMatch", EV_E_AUTH},
-	{"InvalidSignatureException", EV_E_AUTH},
-	{"IncompleteSignature", EV_E_AUTH},
-	{"AuthFailure", EV_E_AUTH},
-	{"InvalidClientTokenId", EV_E_AUTH},
-	{"UnrecognizedClientException", EV_E_AUTH},
-	{"InvalidAccessKeyId", EV_E_AUTH},
-	{"MissingAuthenticationToken", EV_E_AUTH},
-	{"OptInRequired", EV_E_NOT_OPTED_IN},
-	{"RegionDisabledException", EV_E_NOT_OPTED_IN},
-	{"AccessDenied", EV_E_ACCESS_DENIED},
-	{"AccessDeniedException", EV_E_ACCESS_DENIED},
-	{"UnauthorizedOperation", EV_E_ACCESS_DENIED},
-	{"AuthorizationError", EV_E_ACCESS_DENIED},
-	{"AWSOrganizationsNotInUseException", EV_E_NOT_FOUND},
-	{"ReportNotPresent", EV_E_NOT_FOUND},
-	{"ReportExpired", EV_E_NOT_FOUND},
-	{"ReportInProgress", EV_E_THROTTLED},
+    {"Throttling", EV_E_THROTTLED},
+    {"ThrottlingException", EV_E_THROTTLED},
+    {"ThrottledException", EV_E_THROTTLED},
+    {"RequestThrottledException", EV_E_THROTTLED},
+    {"TooManyRequestsException", EV_E_THROTTLED},
+    {"ProvisionedThroughputExceededException", EV_E_THROTTLED},
+    {"TransactionInProgressException", EV_E_THROTTLED},
+    {"RequestLimitExceeded", EV_E_THROTTLED},
+    {"BandwidthLimitExceeded", EV_E_THROTTLED},
+    {"LimitExceededException", EV_E_THROTTLED},
+    {"RequestThrottled", EV_E_THROTTLED},
+    {"SlowDown", EV_E_THROTTLED},
+    {"EC2ThrottledException", EV_E_THROTTLED},
+    {"PriorRequestNotComplete", EV_E_THROTTLED},
+    {"RequestTimeout", EV_E_SERVER},
+    {"RequestTimeoutException", EV_E_SERVER},
+    {"InternalError", EV_E_SERVER},
+    {"InternalFailure", EV_E_SERVER},
+    {"ServiceUnavailable", EV_E_SERVER},
+    {"ServiceFailure", EV_E_SERVER},
+    {"ServiceException", EV_E_SERVER},
+    {"IDPCommunicationError", EV_E_SERVER},
+    {"ExpiredToken", EV_E_EXPIRED},
+    {"ExpiredTokenException", EV_E_EXPIRED},
+    {"RequestExpired", EV_E_EXPIRED},
+    {"RequestTimeTooSkewed", EV_E_CLOCK_SKEW},
+    {"RequestInTheFuture", EV_E_CLOCK_SKEW},
+    {"SignatureDoesNotMatch", EV_E_AUTH},
+    {"InvalidSignatureException", EV_E_AUTH},
+    {"IncompleteSignature", EV_E_AUTH},
+    {"AuthFailure", EV_E_AUTH},
+    {"InvalidClientTokenId", EV_E_AUTH},
+    {"UnrecognizedClientException", EV_E_AUTH},
+    {"InvalidAccessKeyId", EV_E_AUTH},
+    {"MissingAuthenticationToken", EV_E_AUTH},
+    {"OptInRequired", EV_E_NOT_OPTED_IN},
+    {"RegionDisabledException", EV_E_NOT_OPTED_IN},
+    {"AccessDenied", EV_E_ACCESS_DENIED},
+    {"AccessDeniedException", EV_E_ACCESS_DENIED},
+    {"UnauthorizedOperation", EV_E_ACCESS_DENIED},
+    {"AuthorizationError", EV_E_ACCESS_DENIED},
+    {"AWSOrganizationsNotInUseException", EV_E_NOT_FOUND},
+    {"ReportNotPresent", EV_E_NOT_FOUND},
+    {"ReportExpired", EV_E_NOT_FOUND},
+    {"ReportInProgress", EV_E_THROTTLED},
 };
 
 /* The codes after which the SDKs check the server's Date for skew. */
 static const char *const skew_codes[] = {
-	"RequestTimeTooSkewed", "RequestExpired",        "InvalidSignatureException",
-	"SignatureDoesNotMatch", "AuthFailure",           "RequestInTheFuture",
+    "RequestTimeTooSkewed",  "RequestExpired", "InvalidSignatureException",
+    "SignatureDoesNotMatch", "AuthFailure",    "RequestInTheFuture",
 };
 
 bool ev_aws_error_is_skew(const char *code)
@@ -79,7 +79,8 @@ enum ev_err ev_aws_error_class(const char *code, const char *message,
 		if (strcmp(code, code_classes[i].code) != 0)
 			continue;
 		enum ev_err e = code_classes[i].err;
-		/* STS/IAM say "Signature expired: ..." when the clock is off. */
+		/* STS/IAM say "Signature expired: ..." when the clock is off.
+		 */
 		if (e == EV_E_AUTH && message &&
 		    strstr(message, "Signature expired"))
 			return EV_E_CLOCK_SKEW;
@@ -113,9 +114,9 @@ static void find_error_xml(const struct ev_xml_doc *doc, char *code,
 	const struct ev_xml_node *root = ev_xml_root(doc);
 	if (!root)
 		return;
-	const struct ev_xml_node *e =
-		strcmp(root->name, "Error") == 0 ? root
-						 : ev_xml_find(root, "Error");
+	const struct ev_xml_node *e = strcmp(root->name, "Error") == 0
+					  ? root
+					  : ev_xml_find(root, "Error");
 	if (e) {
 		const char *c = ev_xml_path_text(e, "Code");
 		const char *m = ev_xml_path_text(e, "Message");
@@ -163,9 +164,8 @@ void ev_aws_error_parse(const struct ev_xml_doc *xml, const json_t *json,
 			       sizeof(out->message), out->request_id,
 			       sizeof(out->request_id));
 	if (json || (type_header && *type_header))
-		find_error_json(json, type_header, out->code,
-				sizeof(out->code), out->message,
-				sizeof(out->message));
+		find_error_json(json, type_header, out->code, sizeof(out->code),
+				out->message, sizeof(out->message));
 	if (!out->code[0])
 		snprintf(out->code, sizeof(out->code), "HTTP%ld", http_status);
 }

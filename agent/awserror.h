@@ -14,7 +14,7 @@
 
 /* What an error answer said, all fields bounded and sanitised. */
 struct ev_aws_error_info {
-	char code[EV_ERROR_CODE_MAX];     /* "HTTP503" when none was given */
+	char code[EV_ERROR_CODE_MAX]; /* "HTTP503" when none was given */
 	char message[EV_ERROR_MSG_MAX];
 	char request_id[EV_ERROR_RID_MAX];
 };

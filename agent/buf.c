@@ -56,7 +56,8 @@ static enum ev_err buf_reserve(struct ev_buf *b, size_t extra)
 		cap = b->limit + 1;
 	char *p;
 	if (b->secret) {
-		/* Never realloc a secret: the old block would be freed unwiped. */
+		/* Never realloc a secret: the old block would be freed unwiped.
+		 */
 		p = malloc(cap);
 		if (p && b->data) {
 			memcpy(p, b->data, b->len + 1);

@@ -34,11 +34,12 @@ void ev_buf_reset(struct ev_buf *b);
 /* Appends; EV_E_LIMIT past the limit, EV_E_NOMEM on allocation failure. On
  * failure the buffer is freed (wiped if secret) so a half value never
  * survives. */
-enum ev_err ev_buf_append(struct ev_buf *b, const void *p, size_t n) EV_MUST_CHECK;
+enum ev_err ev_buf_append(struct ev_buf *b, const void *p,
+			  size_t n) EV_MUST_CHECK;
 enum ev_err ev_buf_append_str(struct ev_buf *b, const char *s) EV_MUST_CHECK;
 enum ev_err ev_buf_append_char(struct ev_buf *b, char c) EV_MUST_CHECK;
 enum ev_err ev_buf_printf(struct ev_buf *b, const char *fmt, ...)
-	EV_PRINTF(2, 3) EV_MUST_CHECK;
+    EV_PRINTF(2, 3) EV_MUST_CHECK;
 
 /* Returns the NUL-terminated bytes and leaves b empty; the caller frees them
  * (with ev_secret_free if the buffer was secret). Never NULL: an empty buffer

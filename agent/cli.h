@@ -16,8 +16,8 @@ enum ev_exit {
 /* Options every subcommand accepts before its own, parsed by main. */
 struct ev_cli_globals {
 	const char *config_path; /* NULL: default or none */
-	const char *profile;     /* --profile, NULL if not given */
-	int verbosity;           /* -1 quiet, 0 default, 1 verbose, 2 trace */
+	const char *profile;	 /* --profile, NULL if not given */
+	int verbosity;		 /* -1 quiet, 0 default, 1 verbose, 2 trace */
 };
 
 int ev_cmd_sign(const struct ev_cli_globals *g, int argc, char **argv);

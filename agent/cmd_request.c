@@ -23,23 +23,23 @@ struct rest_op {
 	enum ev_service service;
 	const char *action;
 	const char *method;
-	const char *path; /* "{Key}" is replaced by the Key parameter */
+	const char *path;	 /* "{Key}" is replaced by the Key parameter */
 	const char *subresource; /* S3 "?lifecycle" style, or NULL */
 };
 
 static const struct rest_op rest_ops[] = {
-	{EV_SVC_LAMBDA, "ListFunctions", "GET", "/2015-03-31/functions", NULL},
-	{EV_SVC_S3, "ListObjectsV2", "GET", "/", "list-type=2"},
-	{EV_SVC_S3, "GetBucketLifecycleConfiguration", "GET", "/", "lifecycle"},
-	{EV_SVC_S3, "GetObjectLockConfiguration", "GET", "/", "object-lock"},
-	{EV_SVC_S3, "GetBucketLocation", "GET", "/", "location"},
-	{EV_SVC_S3, "GetObject", "GET", "/{Key}", NULL},
+    {EV_SVC_LAMBDA, "ListFunctions", "GET", "/2015-03-31/functions", NULL},
+    {EV_SVC_S3, "ListObjectsV2", "GET", "/", "list-type=2"},
+    {EV_SVC_S3, "GetBucketLifecycleConfiguration", "GET", "/", "lifecycle"},
+    {EV_SVC_S3, "GetObjectLockConfiguration", "GET", "/", "object-lock"},
+    {EV_SVC_S3, "GetBucketLocation", "GET", "/", "location"},
+    {EV_SVC_S3, "GetObject", "GET", "/{Key}", NULL},
 };
 
 /* Response members that carry secrets: shown redacted. */
 static const char *const secret_members[] = {
-	"SecretAccessKey", "SessionToken", "Token", "secretAccessKey",
-	"sessionToken",
+    "SecretAccessKey", "SessionToken", "Token",
+    "secretAccessKey", "sessionToken",
 };
 
 static void usage(FILE *out)
@@ -102,7 +102,7 @@ static json_t *response_json(const struct ev_aws_call *c,
 		return json_incref(r->json);
 	if (r->xml) {
 		const struct ev_xml_node *res =
-			ev_aws_response_result(r, c->action);
+		    ev_aws_response_result(r, c->action);
 		return ev_xml_to_json(res);
 	}
 	return json_null();
@@ -114,12 +114,11 @@ static int print_result(const struct ev_aws_call *c,
 	json_t *body = response_json(c, r);
 	if (c->sensitive_response)
 		redact(body);
-	json_t *out = json_pack("{s:s, s:s, s:s, s:i, s:s, s:o}", "service",
-				ev_service_info(c->service)->name, "action",
-				c->action, "region", region, "http_status",
-				(int)r->http_status, "request_id",
-				r->request_id, "response",
-				body ? body : json_null());
+	json_t *out = json_pack(
+	    "{s:s, s:s, s:s, s:i, s:s, s:o}", "service",
+	    ev_service_info(c->service)->name, "action", c->action, "region",
+	    region, "http_status", (int)r->http_status, "request_id",
+	    r->request_id, "response", body ? body : json_null());
 	if (!out) {
 		fprintf(stderr, "evident: request: out of memory\n");
 		return EV_EXIT_INCOMPLETE;
@@ -131,8 +130,7 @@ static int print_result(const struct ev_aws_call *c,
 }
 
 /* json 1.1 members: a value that parses as JSON is used as such. */
-static enum ev_err json_member(json_t *obj, const char *name,
-			       const char *value)
+static enum ev_err json_member(json_t *obj, const char *name, const char *value)
 {
 	json_t *v = json_loads(value, JSON_DECODE_ANY, NULL);
 	if (!v)
@@ -145,9 +143,9 @@ static enum ev_err json_member(json_t *obj, const char *name,
 int ev_cmd_request(const struct ev_cli_globals *g, int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"region", required_argument, NULL, 'r'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"region", required_argument, NULL, 'r'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *region_opt = NULL;
 	int opt;
@@ -204,7 +202,7 @@ int ev_cmd_request(const struct ev_cli_globals *g, int argc, char **argv)
 	const struct ev_service_info *info = ev_service_info(svc);
 
 	struct ev_aws_call call = {
-		.service = svc, .action = pos[1], .region = region};
+	    .service = svc, .action = pos[1], .region = region};
 	struct ev_uri_param params[MAX_PARAMS];
 	size_t n = 0;
 	json_t *body = NULL;
@@ -234,11 +232,10 @@ int ev_cmd_request(const struct ev_cli_globals *g, int argc, char **argv)
 	}
 	if (info->protocol == EV_PROTO_JSON) {
 		body = json_object();
-		if (!body)
-			{
-		rc = oom();
-		goto out;
-	}
+		if (!body) {
+			rc = oom();
+			goto out;
+		}
 	}
 	if (rop && rop->subresource) {
 		/* "list-type=2" or a bare "lifecycle" subresource. */
@@ -267,11 +264,10 @@ int ev_cmd_request(const struct ev_cli_globals *g, int argc, char **argv)
 		} else if (svc == EV_SVC_S3 && strcmp(name, "Key") == 0) {
 			key = value;
 		} else if (body) {
-			if (json_member(body, name, value) != EV_OK)
-				{
-		rc = oom();
-		goto out;
-	}
+			if (json_member(body, name, value) != EV_OK) {
+				rc = oom();
+				goto out;
+			}
 		} else {
 			params[n++] = (struct ev_uri_param){name, value};
 		}
@@ -279,33 +275,35 @@ int ev_cmd_request(const struct ev_cli_globals *g, int argc, char **argv)
 	if (rop) {
 		if (strstr(rop->path, "{Key}")) {
 			if (!key) {
-				fprintf(stderr, "evident: request: %s needs "
-						"Key=\n",
+				fprintf(stderr,
+					"evident: request: %s needs "
+					"Key=\n",
 					call.action);
 				goto out;
 			}
 			struct ev_buf p;
 			ev_buf_init(&p, EV_LIMIT_URL);
 			if (ev_buf_append_char(&p, '/') != EV_OK ||
-			    ev_uri_encode(key, strlen(key), false, &p) != EV_OK) {
+			    ev_uri_encode(key, strlen(key), false, &p) !=
+				EV_OK) {
 				ev_buf_cleanup(&p);
 				fprintf(stderr, "evident: request: key too "
 						"long\n");
 				goto out;
 			}
 			path = ev_buf_take(&p);
-			if (!path)
-				{
-		rc = oom();
-		goto out;
-	}
+			if (!path) {
+				rc = oom();
+				goto out;
+			}
 			call.path = path;
 		} else {
 			call.path = rop->path;
 		}
 		if (svc == EV_SVC_S3 && !call.bucket) {
-			fprintf(stderr, "evident: request: s3 %s needs "
-					"Bucket=\n",
+			fprintf(stderr,
+				"evident: request: s3 %s needs "
+				"Bucket=\n",
 				call.action);
 			goto out;
 		}
@@ -314,7 +312,7 @@ int ev_cmd_request(const struct ev_cli_globals *g, int argc, char **argv)
 	call.n_params = n;
 	call.json = body;
 	call.sensitive_response =
-		svc == EV_SVC_STS && strncmp(call.action, "AssumeRole", 10) == 0;
+	    svc == EV_SVC_STS && strncmp(call.action, "AssumeRole", 10) == 0;
 
 	e = ev_credentials_provider_get(rt.creds, time(NULL), &creds, &err);
 	if (e != EV_OK) {

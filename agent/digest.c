@@ -45,7 +45,7 @@ void ev_hex_encode(const unsigned char *in, size_t n, char *out)
 }
 
 static const char b64[] =
-	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 enum ev_err ev_base64_encode(const void *in, size_t n, struct ev_buf *out)
 {
@@ -90,7 +90,8 @@ enum ev_err ev_base64_decode(const char *in, size_t n, struct ev_buf *out)
 			have++;
 		}
 		if (have == 4) {
-			char bytes[3] = {(char)(v >> 16), (char)(v >> 8), (char)v};
+			char bytes[3] = {(char)(v >> 16), (char)(v >> 8),
+					 (char)v};
 			EV_TRY(ev_buf_append(out, bytes, (size_t)(3 - pad)));
 			v = 0;
 			have = 0;

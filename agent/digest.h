@@ -7,9 +7,9 @@
 #include "buf.h"
 #include "err.h"
 
-#define EV_SHA256_LEN 32
+#define EV_SHA256_LEN	  32
 #define EV_SHA256_HEX_LEN 64
-#define EV_MD5_LEN 16
+#define EV_MD5_LEN	  16
 
 void ev_sha256(const void *p, size_t n, unsigned char out[EV_SHA256_LEN]);
 /* Lower-case hex and a NUL. */
@@ -18,18 +18,18 @@ void ev_md5(const void *p, size_t n, unsigned char out[EV_MD5_LEN]);
 /* HMAC-SHA256; EV_E_INTERNAL if OpenSSL fails. Callers wipe key and out
  * when they are secrets. */
 enum ev_err ev_hmac_sha256(const void *key, size_t key_len, const void *msg,
-			   size_t msg_len, unsigned char out[EV_SHA256_LEN])
-	EV_MUST_CHECK;
+			   size_t msg_len,
+			   unsigned char out[EV_SHA256_LEN]) EV_MUST_CHECK;
 
 /* Lower-case hex of n bytes into out (2n + 1 bytes). */
 void ev_hex_encode(const unsigned char *in, size_t n, char *out);
 
 /* Standard base64 (with padding) appended to out. */
-enum ev_err ev_base64_encode(const void *in, size_t n, struct ev_buf *out)
-	EV_MUST_CHECK;
+enum ev_err ev_base64_encode(const void *in, size_t n,
+			     struct ev_buf *out) EV_MUST_CHECK;
 /* Decodes standard base64 (padding required, whitespace ignored) appended to
  * out; EV_E_MALFORMED on any other byte. */
-enum ev_err ev_base64_decode(const char *in, size_t n, struct ev_buf *out)
-	EV_MUST_CHECK;
+enum ev_err ev_base64_decode(const char *in, size_t n,
+			     struct ev_buf *out) EV_MUST_CHECK;
 
 #endif

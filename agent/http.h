@@ -45,9 +45,9 @@ struct ev_http_response {
 	/* A header was dropped: past EV_LIMIT_HTTP_HEADERS, or a line (or a
 	 * folded value) longer than EV_LIMIT_HTTP_HEADER_LINE. */
 	bool headers_truncated;
-	double seconds;         /* total time of the exchange */
-	bool timed_out;         /* the exchange failed by timing out: retries
-				   after a timeout cost more quota */
+	double seconds; /* total time of the exchange */
+	bool timed_out; /* the exchange failed by timing out: retries
+			   after a timeout cost more quota */
 	/* Parser state: the last line kept was a header, which an obs-fold
 	 * continuation line may extend. */
 	bool fold_open;
@@ -73,15 +73,15 @@ const char *ev_http_response_header(const struct ev_http_response *r,
  * clients do; over-long ones and headers past the limit are dropped with
  * headers_truncated set. Errors: EV_E_NOMEM (r keeps what it had). */
 enum ev_err ev_http_response_header_line(struct ev_http_response *r,
-					 const char *line, size_t len)
-	EV_MUST_CHECK;
+					 const char *line,
+					 size_t len) EV_MUST_CHECK;
 
 struct ev_http_options {
-	const char *ca_bundle;   /* PEM file; NULL: the system store */
+	const char *ca_bundle;	 /* PEM file; NULL: the system store */
 	long connect_timeout_ms; /* 0: 5000 */
-	long timeout_ms;         /* total per exchange; 0: 60000 */
-	size_t max_body;         /* 0: EV_LIMIT_HTTP_BODY */
-	bool allow_http;         /* plain http:// (IMDS, container endpoint,
+	long timeout_ms;	 /* total per exchange; 0: 60000 */
+	size_t max_body;	 /* 0: EV_LIMIT_HTTP_BODY */
+	bool allow_http;	 /* plain http:// (IMDS, container endpoint,
 				    loopback tests); TLS is never unverified */
 };
 

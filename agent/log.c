@@ -13,9 +13,8 @@ static enum ev_log_level log_level = EV_LOG_WARN;
 static enum ev_log_format log_format = EV_LOG_FORMAT_TEXT;
 
 static const char *const level_names[] = {
-	[EV_LOG_ERROR] = "error", [EV_LOG_WARN] = "warn",
-	[EV_LOG_INFO] = "info",   [EV_LOG_DEBUG] = "debug",
-	[EV_LOG_TRACE] = "trace",
+    [EV_LOG_ERROR] = "error", [EV_LOG_WARN] = "warn",	[EV_LOG_INFO] = "info",
+    [EV_LOG_DEBUG] = "debug", [EV_LOG_TRACE] = "trace",
 };
 
 /* syslog priorities: err, warning, info, debug, debug. */

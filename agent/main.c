@@ -18,9 +18,9 @@ struct command {
 };
 
 static const struct command commands[] = {
-	{"request", "make one signed AWS API call and print the response",
-	 ev_cmd_request},
-	{"sign", "sign a raw HTTP request read from stdin (SigV4)", ev_cmd_sign},
+    {"request", "make one signed AWS API call and print the response",
+     ev_cmd_request},
+    {"sign", "sign a raw HTTP request read from stdin (SigV4)", ev_cmd_sign},
 };
 
 /* Jansson frees its parse buffers and strings without wiping them, and
@@ -58,7 +58,8 @@ int main(int argc, char **argv)
 		} else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
 			usage(stdout);
 			return EV_EXIT_OK;
-		} else if (strcmp(a, "--verbose") == 0 || strcmp(a, "-v") == 0) {
+		} else if (strcmp(a, "--verbose") == 0 ||
+			   strcmp(a, "-v") == 0) {
 			g.verbosity++;
 		} else if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0) {
 			g.verbosity = -1;
@@ -89,7 +90,8 @@ int main(int argc, char **argv)
 	for (size_t c = 0; c < sizeof(commands) / sizeof(commands[0]); c++) {
 		if (strcmp(argv[i], commands[c].name) == 0) {
 			if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-				fprintf(stderr, "evident: libcurl failed to start\n");
+				fprintf(stderr,
+					"evident: libcurl failed to start\n");
 				return EV_EXIT_INCOMPLETE;
 			}
 			int rc = commands[c].run(&g, argc - i, argv + i);

@@ -59,10 +59,10 @@ enum ev_err ev_runtime_init(struct ev_runtime *rt,
 	 * environment keys, as the AWS CLI's --profile does; AWS_PROFILE
 	 * alone does not, and the chain reads it itself. */
 	struct ev_credentials_options co = {
-		.profile = g->profile ? g->profile : NULL,
-		.region = rt->cfg.aws.region,
-		.aws = rt->aws,
-		.ca_bundle = rt->cfg.aws.ca_bundle,
+	    .profile = g->profile ? g->profile : NULL,
+	    .region = rt->cfg.aws.region,
+	    .aws = rt->aws,
+	    .ca_bundle = rt->cfg.aws.ca_bundle,
 	};
 	if (!co.profile && rt->cfg.aws.profile &&
 	    !(getenv("AWS_PROFILE") &&

@@ -128,9 +128,8 @@ enum ev_err ev_time_parse_iso8601(const char *s, time_t *out)
 	return EV_OK;
 }
 
-static const char *const months[] = {"Jan", "Feb", "Mar", "Apr",
-				     "May", "Jun", "Jul", "Aug",
-				     "Sep", "Oct", "Nov", "Dec"};
+static const char *const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+				     "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
 
 enum ev_err ev_time_parse_http(const char *s, time_t *out)
 {

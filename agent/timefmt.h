@@ -6,8 +6,8 @@
 
 #include "err.h"
 
-#define EV_AMZ_DATE_LEN 16  /* 20150830T123600Z */
-#define EV_ISO8601_LEN 20   /* 2015-08-30T12:36:00Z */
+#define EV_AMZ_DATE_LEN 16 /* 20150830T123600Z */
+#define EV_ISO8601_LEN	20 /* 2015-08-30T12:36:00Z */
 
 /* Writes "YYYYMMDDTHHMMSSZ" and a NUL into out. */
 void ev_time_format_amz(time_t t, char out[EV_AMZ_DATE_LEN + 1]);

@@ -21,7 +21,7 @@
 #include "err.h"
 
 struct ev_xml_node {
-	const char *name;   /* local name */
+	const char *name; /* local name */
 	/* The element's own character data, concatenated, untrimmed ("" if
 	 * none; for a container, the whitespace between its children). */
 	const char *text;

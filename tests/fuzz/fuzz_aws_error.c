@@ -50,8 +50,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		json_decref(j);
 	}
 	/* Every field must stay a bounded, printable string. */
-	size_t n = strlen(info.code) + strlen(info.message) +
-		   strlen(info.request_id);
+	size_t n =
+	    strlen(info.code) + strlen(info.message) + strlen(info.request_id);
 	(void)n;
 	(void)ev_aws_error_class(info.code, info.message, 400);
 	return 0;

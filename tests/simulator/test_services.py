@@ -166,8 +166,8 @@ class DemoOrg(unittest.TestCase):
     def tearDownClass(cls):
         cls.sim.stop()
 
-    def client(self, service, account=MGMT, region=None, config=NO_RETRY):
-        return self.org.client(service, account, region, config)
+    def client(self, service, account=MGMT, region=None, config=NO_RETRY, fresh=False):
+        return self.org.client(service, account, region, config, fresh)
 
     # --- CloudTrail ----------------------------------------------------------------------
 
@@ -200,7 +200,7 @@ class DemoOrg(unittest.TestCase):
         self.assertEqual(sorted(t["Name"] for t in sandbox), ["org-trail", "sandbox-trail"])
 
     def test_cloudtrail_status_mixes_epochs_and_strings(self):
-        client = self.client("cloudtrail", PROD, "us-east-1")
+        client = self.client("cloudtrail", PROD, "us-east-1", fresh=True)
         wire = Wire(client)
         status = client.get_trail_status(Name=ORG_TRAIL_ARN)
         self.assertTrue(status["IsLogging"])
@@ -216,7 +216,7 @@ class DemoOrg(unittest.TestCase):
         self.assertEqual(raw["LatestNotificationAttemptTime"], "")
 
     def test_cloudtrail_status_of_a_shadow_needs_its_arn(self):
-        client = self.client("cloudtrail", PROD, "us-east-1")
+        client = self.client("cloudtrail", PROD, "us-east-1", fresh=True)
         wire = Wire(client)
         with self.assertRaises(botocore.exceptions.ClientError) as ctx:
             client.get_trail_status(Name="org-trail")
@@ -257,7 +257,7 @@ class DemoOrg(unittest.TestCase):
     # --- Config --------------------------------------------------------------------------
 
     def test_config_recorders_channels_and_upper_case_status(self):
-        client = self.client("config")
+        client = self.client("config", fresh=True)
         wire = Wire(client)
         recorders = client.describe_configuration_recorders()["ConfigurationRecorders"]
         self.assertEqual(len(recorders), 1)
@@ -493,7 +493,7 @@ class DemoOrg(unittest.TestCase):
             self.assertEqual(fn["VpcConfig"]["VpcId"], "vpc-0b2c3d4e5f6071829")
         image = next(f for f in functions if f["PackageType"] == "Image")
         self.assertNotIn("Runtime", image)
-        sandbox = self.client("lambda", SANDBOX)
+        sandbox = self.client("lambda", SANDBOX, fresh=True)
         wire = Wire(sandbox)
         first = sandbox.list_functions(MaxItems=2)
         raw = wire.json("ListFunctions")
@@ -514,8 +514,8 @@ class DemoOrg(unittest.TestCase):
 
     # --- S3 ------------------------------------------------------------------------------
 
-    def s3(self, account=MGMT, region="eu-west-1", config=NO_RETRY):
-        return self.client("s3", account, region, config)
+    def s3(self, account=MGMT, region="eu-west-1", config=NO_RETRY, fresh=False):
+        return self.client("s3", account, region, config, fresh)
 
     def test_s3_location_lifecycle_and_object_lock(self):
         s3 = self.s3()
@@ -581,7 +581,7 @@ class DemoOrg(unittest.TestCase):
         return client
 
     def test_s3_put_with_object_lock_needs_an_integrity_header(self):
-        s3 = self._without_md5(self.s3())
+        s3 = self._without_md5(self.s3(fresh=True))
         until = datetime.datetime.now(UTC) + datetime.timedelta(days=30)
         for kwargs in ({}, {"ObjectLockMode": "COMPLIANCE", "ObjectLockRetainUntilDate": until}):
             with self.assertRaises(botocore.exceptions.ClientError) as ctx:
@@ -592,7 +592,7 @@ class DemoOrg(unittest.TestCase):
                              "Object requests with Object Lock parameters")
         # x-amz-content-sha256 alone does not count as an integrity header.
         signed = self._without_md5(self.s3(config=Config(
-            s3={"payload_signing_enabled": True}, retries={"total_max_attempts": 1})))
+            s3={"payload_signing_enabled": True}, retries={"total_max_attempts": 1}), fresh=True))
         with self.assertRaises(botocore.exceptions.ClientError) as ctx:
             signed.put_object(Bucket=EVIDENCE_BUCKET, Key="no-digest", Body=b"hello")
         self.assertEqual(code_of(ctx), ("InvalidRequest", 400))
@@ -671,7 +671,7 @@ class DemoOrg(unittest.TestCase):
         self.assertEqual(ctx.exception.response["Error"]["Message"],
                          "Bucket is missing ObjectLockConfiguration")
         # Without Object Lock, no integrity header is needed.
-        self._without_md5(sandbox).put_object(Bucket=f"sandbox-trail-{SANDBOX}", Key="k",
+        self._without_md5(self.s3(SANDBOX, fresh=True)).put_object(Bucket=f"sandbox-trail-{SANDBOX}", Key="k",
                                               Body=body)
 
     def test_s3_content_sha256_checked_unless_unsigned(self):
@@ -682,20 +682,20 @@ class DemoOrg(unittest.TestCase):
             request.body = b"HELLO"
 
         signed = self.s3(config=Config(s3={"payload_signing_enabled": True},
-                                       retries={"total_max_attempts": 1}))
+                                       retries={"total_max_attempts": 1}), fresh=True)
         signed.meta.events.register("before-send.s3.PutObject", tamper)
         with self.assertRaises(botocore.exceptions.ClientError) as ctx:
             signed.put_object(Bucket=EVIDENCE_BUCKET, Key="tampered", Body=body, ContentMD5=md5)
         self.assertEqual(code_of(ctx), ("XAmzContentSHA256Mismatch", 400))
         # UNSIGNED-PAYLOAD (botocore's default over HTTPS): the body is judged by Content-MD5.
-        unsigned = self.s3()
+        unsigned = self.s3(fresh=True)
         unsigned.meta.events.register("before-send.s3.PutObject", tamper)
         with self.assertRaises(botocore.exceptions.ClientError) as ctx:
             unsigned.put_object(Bucket=EVIDENCE_BUCKET, Key="tampered", Body=body,
                                 ContentMD5=md5)
         self.assertEqual(code_of(ctx), ("BadDigest", 400))
         hashed = self.s3(config=Config(s3={"payload_signing_enabled": True},
-                                       retries={"total_max_attempts": 1}))
+                                       retries={"total_max_attempts": 1}), fresh=True)
         self.assertIn("VersionId", hashed.put_object(Bucket=EVIDENCE_BUCKET, Key="hashed",
                                                      Body=body, ContentMD5=md5))
 
@@ -736,42 +736,81 @@ class DemoOrg(unittest.TestCase):
                          [("us-east-1", 301), ("eu-west-1", 200),
                           ("eu-central-1", 400), ("eu-west-1", 200)])
 
-    # --- the Debian awscli ---------------------------------------------------------------
+    # --- the Debian awscli -------------------------------------------------------------
 
-    def aws(self, *args, region="eu-west-1"):
-        env = {"PATH": "/usr/bin:/bin", "HOME": self.sim.dir, "AWS_CONFIG_FILE": "/dev/null",
-               "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
-               "AWS_ACCESS_KEY_ID": self.sim.env["AWS_ACCESS_KEY_ID"],
-               "AWS_SECRET_ACCESS_KEY": self.sim.env["AWS_SECRET_ACCESS_KEY"],
-               "AWS_DEFAULT_REGION": region, "AWS_PAGER": ""}
-        out = subprocess.run([AWS_CLI, "--endpoint-url", self.sim.endpoint, "--ca-bundle",
-                              self.sim.ca, "--output", "json", *args], env=env,
-                             capture_output=True, text=True, timeout=60)
-        self.assertEqual(out.returncode, 0, out.stderr)
-        return json.loads(out.stdout) if out.stdout.strip() else None
-
-    def test_awscli_parses_every_service(self):
-        trails = self.aws("cloudtrail", "describe-trails")["trailList"]
-        self.assertIn(ORG_TRAIL_ARN, [t["TrailARN"] for t in trails])
-        status = self.aws("configservice", "describe-configuration-recorder-status")
-        self.assertEqual(status["ConfigurationRecordersStatus"][0]["lastStatus"], "SUCCESS")
-        reservations = self.aws("ec2", "describe-instances")["Reservations"]
-        self.assertEqual(sum(len(r["Instances"]) for r in reservations), 3)
-        dbs = self.aws("rds", "describe-db-instances")["DBInstances"]
-        self.assertEqual([d["DBInstanceIdentifier"] for d in dbs], ["inventory-db"])
-        lbs = self.aws("elbv2", "describe-load-balancers")["LoadBalancers"]
-        self.assertEqual([b["LoadBalancerName"] for b in lbs], ["internal-tools"])
-        functions = self.aws("lambda", "list-functions")["Functions"]
-        self.assertEqual(sorted(f["FunctionName"] for f in functions),
-                         ["evidence-shipper", "slack-notifier"])
-        with tempfile.NamedTemporaryFile("wb", dir=self.sim.dir, delete=False) as handle:
+    def test_awscli_calls_every_action(self):
+        body = os.path.join(self.sim.dir, "cli-body")
+        with open(body, "wb") as handle:
             handle.write(b"cli evidence")
         md5 = base64.b64encode(hashlib.md5(b"cli evidence").digest()).decode()
-        put = self.aws("s3api", "put-object", "--bucket", EVIDENCE_BUCKET, "--key", "cli/object",
-                       "--body", handle.name, "--content-md5", md5)
-        self.assertTrue(put["VersionId"])
-        lock = self.aws("s3api", "get-object-lock-configuration", "--bucket", EVIDENCE_BUCKET)
-        self.assertEqual(lock["ObjectLockConfiguration"]["Rule"]["DefaultRetention"]["Years"], 7)
+        until = (datetime.datetime.now(UTC) + datetime.timedelta(days=30)).strftime(
+            "%Y-%m-%dT%H:%M:%SZ")
+        east = {"AWS_DEFAULT_REGION": "us-east-1"}
+        west = {"AWS_DEFAULT_REGION": "eu-west-1"}
+        commands = [
+            (["cloudtrail", "describe-trails"], west),
+            (["cloudtrail", "get-trail-status", "--name", ORG_TRAIL_ARN], east),
+            (["cloudtrail", "get-event-selectors", "--trail-name", "data-events"], west),
+            (["cloudtrail", "list-public-keys"], east),
+            (["configservice", "describe-configuration-recorders"], west),
+            (["configservice", "describe-configuration-recorder-status"], west),
+            (["configservice", "describe-delivery-channels"], west),
+            (["configservice", "describe-config-rules"], west),
+            (["configservice", "describe-compliance-by-config-rule"], west),
+            (["ec2", "describe-regions", "--all-regions"], west),
+            (["ec2", "describe-account-attributes"], west),
+            (["ec2", "describe-vpcs"], west),
+            (["ec2", "describe-subnets"], west),
+            (["ec2", "describe-instances"], west),
+            (["rds", "describe-db-instances"], west),
+            (["elb", "describe-load-balancers"], west),
+            (["elbv2", "describe-load-balancers"], west),
+            (["lambda", "list-functions"], west),
+            (["s3api", "get-bucket-location", "--bucket", EVIDENCE_BUCKET], west),
+            (["s3api", "get-bucket-lifecycle-configuration", "--bucket", ORG_BUCKET], east),
+            (["s3api", "get-object-lock-configuration", "--bucket", EVIDENCE_BUCKET], west),
+            (["s3api", "list-objects-v2", "--bucket", ORG_BUCKET], east),
+            (["s3api", "put-object", "--bucket", EVIDENCE_BUCKET, "--key", "cli/object", "--body",
+              body, "--content-md5", md5, "--object-lock-mode", "COMPLIANCE",
+              "--object-lock-retain-until-date", until], west),
+            (["s3api", "get-object", "--bucket", EVIDENCE_BUCKET, "--key", "cli/object",
+              os.path.join(self.sim.dir, "cli-out")], west),
+            (["s3api", "delete-object", "--bucket", EVIDENCE_BUCKET, "--key", "cli/object"], west),
+        ]
+        results = awscli(self.sim, commands, self.sim.dir)
+        for (args, _), (status, _, stderr) in zip(commands, results):
+            self.assertEqual(status, 0, f"{args[:2]}: {stderr}")
+        out = {tuple(args[:2]): doc for (args, _), (_, doc, _) in zip(commands, results)}
+        self.assertIn(ORG_TRAIL_ARN, [t["TrailARN"] for t in out["cloudtrail",
+                                                                  "describe-trails"]["trailList"]])
+        self.assertTrue(out["cloudtrail", "get-trail-status"]["IsLogging"])
+        self.assertEqual(out["configservice", "describe-configuration-recorder-status"][
+            "ConfigurationRecordersStatus"][0]["lastStatus"], "SUCCESS")
+        # The CLI follows the NextToken pages by itself: every rule once.
+        self.assertEqual(len(out["configservice", "describe-config-rules"]["ConfigRules"]), 5)
+        self.assertEqual(len(out["ec2", "describe-regions"]["Regions"]),
+                         len(scenario_mod.ALL_REGIONS))
+        self.assertEqual(sum(len(r["Instances"])
+                             for r in out["ec2", "describe-instances"]["Reservations"]), 3)
+        self.assertEqual([d["DBInstanceIdentifier"]
+                          for d in out["rds", "describe-db-instances"]["DBInstances"]],
+                         ["inventory-db"])
+        self.assertEqual(out["elb", "describe-load-balancers"]["LoadBalancerDescriptions"], [])
+        self.assertEqual([b["LoadBalancerName"]
+                          for b in out["elbv2", "describe-load-balancers"]["LoadBalancers"]],
+                         ["internal-tools"])
+        self.assertEqual(sorted(f["FunctionName"]
+                                for f in out["lambda", "list-functions"]["Functions"]),
+                         ["evidence-shipper", "slack-notifier"])
+        self.assertEqual(out["s3api", "get-bucket-location"]["LocationConstraint"], "eu-west-1")
+        self.assertEqual(out["s3api", "get-bucket-lifecycle-configuration"]["Rules"][0][
+            "Expiration"]["Days"], 2555)
+        self.assertEqual(len(out["s3api", "list-objects-v2"]["Contents"]), 8)
+        self.assertTrue(out["s3api", "put-object"]["VersionId"])
+        self.assertEqual(out["s3api", "get-object"]["ObjectLockMode"], "COMPLIANCE")
+        with open(os.path.join(self.sim.dir, "cli-out"), "rb") as handle:
+            self.assertEqual(handle.read(), b"cli evidence")
+        self.assertTrue(out["s3api", "delete-object"]["DeleteMarker"])
 
 
 class SingleAccount(unittest.TestCase):
@@ -992,7 +1031,8 @@ class BrokenOrg(unittest.TestCase):
             client = self.client("config", 5, name)
             return (client.describe_configuration_recorder_status()["ConfigurationRecordersStatus"],
                     client.describe_delivery_channels()["DeliveryChannels"],
-                    client.describe_compliance_by_config_rule()["ComplianceByConfigRules"])
+                    pages(client, "describe_compliance_by_config_rule",
+                          "ComplianceByConfigRules")[0])
         self.assertEqual(region("us-east-1")[0], [])
         self.assertFalse(region("eu-west-1")[0][0]["recording"])
         self.assertEqual(region("eu-central-1")[0][0]["lastStatus"], "FAILURE")
@@ -1015,14 +1055,27 @@ class BrokenOrg(unittest.TestCase):
             AccessKeyId=unused["AccessKeyId"])["AccessKeyLastUsed"])
         iam = self.client("iam", 8, "us-east-1")
         self.assertEqual(iam.list_mfa_devices(UserName="console-no-mfa")["MFADevices"], [])
-        details = iam.get_account_authorization_details(Filter=["User", "Role"])
-        admins = {u["UserName"] for u in details["UserDetailList"]
+        users, roles = [], []
+        for page in iam.get_paginator("get_account_authorization_details").paginate(
+                Filter=["User", "Role"]):
+            users += page["UserDetailList"]
+            roles += page["RoleDetailList"]
+        admins = {u["UserName"] for u in users
                   if any(p["PolicyName"] == "AdministratorAccess"
                          for p in u.get("AttachedManagedPolicies", []))}
-        admins |= {r["RoleName"] for r in details["RoleDetailList"]
+        admins |= {r["RoleName"] for r in roles
                    if any(p["PolicyName"] == "AdministratorAccess"
                           for p in r.get("AttachedManagedPolicies", []))}
         self.assertEqual(admins, {"direct-admin", "break-glass"})
+
+
+class _Running:
+    """What Org needs of a simulator started by hand."""
+
+    def __init__(self, endpoint, ca, env):
+        self.endpoint = endpoint
+        self.ca = ca
+        self.env = env
 
 
 class ScenariosAndGenerator(unittest.TestCase):
@@ -1123,15 +1176,16 @@ class ScenariosAndGenerator(unittest.TestCase):
                       f"in {loaded:.1f}s", file=sys.stderr)
                 with open(os.path.join(state, "endpoint"), encoding="utf-8") as handle:
                     endpoint = handle.read().strip()
-                import boto3
-                org = boto3.session.Session().client(
-                    "organizations", region_name="us-east-1", endpoint_url=endpoint,
-                    verify=os.path.join(state, "ca.pem"),
-                    aws_access_key_id="AKIABENCHEVIDENT0001",
-                    aws_secret_access_key="bEnChMaRkSiMuLaToRsEcReTkEyFoReViDeNt01",
-                    config=NO_RETRY)
-                accounts, _ = pages(org, "list_accounts", "Accounts")
-                self.assertEqual(len(accounts), 1000)
+                sim = _Running(endpoint, os.path.join(state, "ca.pem"),
+                               {"AWS_ACCESS_KEY_ID": "AKIABENCHEVIDENT0001",
+                                "AWS_SECRET_ACCESS_KEY": "bEnChMaRkSiMuLaToRsEcReTkEyFoReViDeNt01",
+                                "AWS_REGION": "us-east-1"})
+                org = Org(sim, "500000000001", "evident-bench")
+                first = org.client("organizations").list_accounts()
+                self.assertEqual(len(first["Accounts"]), 20)
+                self.assertIn("NextToken", first)
+                last = org.client("ec2", "500000001000").describe_regions()["Regions"]
+                self.assertEqual(len(last), 17)
             finally:
                 proc.send_signal(signal.SIGTERM)
                 proc.communicate(timeout=20)

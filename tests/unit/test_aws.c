@@ -13,9 +13,9 @@
 #include "awserror.h"
 #include "timefmt.h"
 
-#define SECRET "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
-#define TOKEN "IQoJb3JpZ2luX2VjEXAMPLETOKENVALUE"
-#define NOW 1740823200 /* 2025-03-01T10:00:00Z */
+#define SECRET	  "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
+#define TOKEN	  "IQoJb3JpZ2luX2VjEXAMPLETOKENVALUE"
+#define NOW	  1740823200 /* 2025-03-01T10:00:00Z */
 #define MAX_STEPS 8
 
 struct reply {
@@ -66,7 +66,8 @@ static enum ev_err scripted_perform(struct ev_http *h,
 	snprintf(out->body, sizeof(out->body), "%.*s", (int)req->body_len,
 		 req->body ? (const char *)req->body : "");
 	for (size_t i = 0; i < req->n_headers; i++) {
-		const char *n = req->headers[i].name, *v = req->headers[i].value;
+		const char *n = req->headers[i].name,
+			   *v = req->headers[i].value;
 		if (strcasecmp(n, "x-amz-date") == 0)
 			copy(out->amz_date, sizeof(out->amz_date), v);
 		else if (strcasecmp(n, "authorization") == 0)
@@ -86,12 +87,13 @@ static enum ev_err scripted_perform(struct ev_http *h,
 	for (size_t i = 0; i < 4 && r->headers[i][0]; i++) {
 		snprintf(line, sizeof(line), "%s: %s\r\n", r->headers[i][0],
 			 r->headers[i][1]);
-		assert_int_equal(ev_http_response_header_line(resp, line,
-							      strlen(line)),
-				 EV_OK);
+		assert_int_equal(
+		    ev_http_response_header_line(resp, line, strlen(line)),
+		    EV_OK);
 	}
 	if (r->body)
-		assert_int_equal(ev_buf_append_str(&resp->body, r->body), EV_OK);
+		assert_int_equal(ev_buf_append_str(&resp->body, r->body),
+				 EV_OK);
 	return EV_OK;
 }
 
@@ -128,11 +130,11 @@ static struct ev_aws *client(struct script *s, const struct reply *replies,
 	s->n_replies = n;
 	s->now = NOW;
 	struct ev_aws_options o = {
-		.http = &s->http,
-		.now = fixed_now,
-		.random01 = half,
-		.sleep_ms = record_sleep,
-		.seam_ctx = s,
+	    .http = &s->http,
+	    .now = fixed_now,
+	    .random01 = half,
+	    .sleep_ms = record_sleep,
+	    .seam_ctx = s,
 	};
 	struct ev_error err;
 	struct ev_aws *aws = ev_aws_new(&o, &err);
@@ -143,27 +145,28 @@ static struct ev_aws *client(struct script *s, const struct reply *replies,
 static struct ev_credentials creds(void)
 {
 	struct ev_credentials c = {
-		.access_key_id = (char *)"ASIAEXAMPLE",
-		.secret_access_key = (char *)SECRET,
-		.session_token = (char *)TOKEN,
+	    .access_key_id = (char *)"ASIAEXAMPLE",
+	    .secret_access_key = (char *)SECRET,
+	    .session_token = (char *)TOKEN,
 	};
 	return c;
 }
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
-#define IAM_USERS_PAGE                                                       \
-	"<ListUsersResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\">" \
-	"<ListUsersResult><IsTruncated>false</IsTruncated><Users><member>"  \
-	"<UserName>alice</UserName></member></Users></ListUsersResult>"     \
-	"<ResponseMetadata><RequestId>rid-1</RequestId></ResponseMetadata>" \
+#define IAM_USERS_PAGE                                                         \
+	"<ListUsersResponse "                                                  \
+	"xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\">"                 \
+	"<ListUsersResult><IsTruncated>false</IsTruncated><Users><member>"     \
+	"<UserName>alice</UserName></member></Users></ListUsersResult>"        \
+	"<ResponseMetadata><RequestId>rid-1</RequestId></ResponseMetadata>"    \
 	"</ListUsersResponse>"
 
 static void query_call_is_signed_and_parsed(void **state)
 {
 	(void)state;
 	static const struct reply replies[] = {
-		{200, {{0}}, IAM_USERS_PAGE, EV_OK}};
+	    {200, {{0}}, IAM_USERS_PAGE, EV_OK}};
 	struct script s;
 	struct ev_aws *aws = client(&s, replies, N(replies));
 	struct ev_uri_param p[] = {{"PathPrefix", "/a b/"}};
@@ -179,20 +182,25 @@ static void query_call_is_signed_and_parsed(void **state)
 	assert_int_equal(ev_aws_call(aws, &call, &c, &resp, &err), EV_OK);
 	assert_string_equal(s.sent[0].method, "POST");
 	assert_string_equal(s.sent[0].url, "https://iam.amazonaws.com/");
-	assert_string_equal(s.sent[0].body,
-			    "Action=ListUsers&Version=2010-05-08&PathPrefix=%2Fa%20b%2F");
+	assert_string_equal(
+	    s.sent[0].body,
+	    "Action=ListUsers&Version=2010-05-08&PathPrefix=%2Fa%20b%2F");
 	assert_string_equal(s.sent[0].content_type,
 			    "application/x-www-form-urlencoded; charset=utf-8");
 	assert_string_equal(s.sent[0].amz_date, "20250301T100000Z");
 	assert_string_equal(s.sent[0].token, TOKEN);
 	/* IAM is global: signed for us-east-1 whatever the working region. */
-	assert_non_null(strstr(s.sent[0].authorization,
-			       "Credential=ASIAEXAMPLE/20250301/us-east-1/iam/aws4_request"));
-	assert_non_null(strstr(s.sent[0].authorization, "x-amz-security-token"));
+	assert_non_null(strstr(
+	    s.sent[0].authorization,
+	    "Credential=ASIAEXAMPLE/20250301/us-east-1/iam/aws4_request"));
+	assert_non_null(
+	    strstr(s.sent[0].authorization, "x-amz-security-token"));
 	assert_string_equal(resp.request_id, "rid-1");
 	assert_int_equal(resp.attempts, 1);
-	const struct ev_xml_node *res = ev_aws_response_result(&resp, "ListUsers");
-	assert_string_equal(ev_xml_path_text(res, "Users/member/UserName"), "alice");
+	const struct ev_xml_node *res =
+	    ev_aws_response_result(&resp, "ListUsers");
+	assert_string_equal(ev_xml_path_text(res, "Users/member/UserName"),
+			    "alice");
 	assert_int_equal(strlen(resp.body_sha256), 64);
 	ev_aws_response_cleanup(&resp);
 	ev_aws_free(aws);
@@ -202,11 +210,11 @@ static void json_call_error_is_typed(void **state)
 {
 	(void)state;
 	static const struct reply replies[] = {
-		{400,
-		 {{"x-amzn-RequestId", "rid-json"}},
-		 "{\"__type\":\"com.amazonaws.cloudtrail.v20131101#"
-		 "TrailNotFoundException\",\"Message\":\"Unknown trail: x\"}",
-		 EV_OK},
+	    {400,
+	     {{"x-amzn-RequestId", "rid-json"}},
+	     "{\"__type\":\"com.amazonaws.cloudtrail.v20131101#"
+	     "TrailNotFoundException\",\"Message\":\"Unknown trail: x\"}",
+	     EV_OK},
 	};
 	struct script s;
 	struct ev_aws *aws = client(&s, replies, N(replies));
@@ -242,9 +250,9 @@ static void throttling_is_retried_with_backoff(void **state)
 {
 	(void)state;
 	static const struct reply replies[] = {
-		{400, {{0}}, "{\"__type\":\"ThrottlingException\"}", EV_OK},
-		{400, {{0}}, "{\"__type\":\"ThrottlingException\"}", EV_OK},
-		{200, {{0}}, "{\"ConfigurationRecorders\":[]}", EV_OK},
+	    {400, {{0}}, "{\"__type\":\"ThrottlingException\"}", EV_OK},
+	    {400, {{0}}, "{\"__type\":\"ThrottlingException\"}", EV_OK},
+	    {200, {{0}}, "{\"ConfigurationRecorders\":[]}", EV_OK},
 	};
 	struct script s;
 	struct ev_aws *aws = client(&s, replies, N(replies));
@@ -270,9 +278,9 @@ static void retries_stop_at_max_attempts(void **state)
 {
 	(void)state;
 	static const struct reply replies[] = {
-		{503, {{"Retry-After", "2"}}, NULL, EV_OK},
-		{503, {{0}}, NULL, EV_OK},
-		{503, {{0}}, NULL, EV_OK},
+	    {503, {{"Retry-After", "2"}}, NULL, EV_OK},
+	    {503, {{0}}, NULL, EV_OK},
+	    {503, {{0}}, NULL, EV_OK},
 	};
 	struct script s;
 	struct ev_aws *aws = client(&s, replies, N(replies));
@@ -287,8 +295,9 @@ static void retries_stop_at_max_attempts(void **state)
 	assert_int_equal(ev_aws_call(aws, &call, &c, &resp, &err), EV_E_SERVER);
 	assert_int_equal(s.calls, 3);
 	assert_string_equal(s.sent[0].method, "GET");
-	assert_string_equal(s.sent[0].url,
-			    "https://lambda.eu-west-1.amazonaws.com/2015-03-31/functions");
+	assert_string_equal(
+	    s.sent[0].url,
+	    "https://lambda.eu-west-1.amazonaws.com/2015-03-31/functions");
 	assert_string_equal(err.aws_code, "HTTP503");
 	/* Retry-After: 2 is a floor over the jittered 50 ms. */
 	assert_true(s.sleeps[0] >= 2000);
@@ -300,12 +309,12 @@ static void access_denied_is_not_retried(void **state)
 {
 	(void)state;
 	static const struct reply replies[] = {
-		{403,
-		 {{0}},
-		 "<Response><Errors><Error><Code>UnauthorizedOperation</Code>"
-		 "<Message>You are not authorized</Message></Error></Errors>"
-		 "<RequestID>ec2-rid</RequestID></Response>",
-		 EV_OK},
+	    {403,
+	     {{0}},
+	     "<Response><Errors><Error><Code>UnauthorizedOperation</Code>"
+	     "<Message>You are not authorized</Message></Error></Errors>"
+	     "<RequestID>ec2-rid</RequestID></Response>",
+	     EV_OK},
 	};
 	struct script s;
 	struct ev_aws *aws = client(&s, replies, N(replies));
@@ -321,7 +330,8 @@ static void access_denied_is_not_retried(void **state)
 	assert_int_equal(s.calls, 1);
 	assert_string_equal(err.aws_code, "UnauthorizedOperation");
 	assert_string_equal(err.request_id, "ec2-rid");
-	assert_string_equal(s.sent[0].body, "Action=DescribeVpcs&Version=2016-11-15");
+	assert_string_equal(s.sent[0].body,
+			    "Action=DescribeVpcs&Version=2016-11-15");
 	ev_aws_response_cleanup(&resp);
 	ev_aws_free(aws);
 }
@@ -330,19 +340,19 @@ static void clock_skew_is_corrected_once(void **state)
 {
 	(void)state;
 	static const struct reply replies[] = {
-		{403,
-		 {{"Date", "Sat, 01 Mar 2025 10:20:00 GMT"}},
-		 "<ErrorResponse><Error><Type>Sender</Type><Code>"
-		 "SignatureDoesNotMatch</Code><Message>Signature expired: "
-		 "20250301T100000Z is now earlier than 20250301T100500Z"
-		 "</Message></Error><RequestId>r1</RequestId></ErrorResponse>",
-		 EV_OK},
-		{200,
-		 {{0}},
-		 "<GetCallerIdentityResponse><GetCallerIdentityResult><Account>"
-		 "111122223333</Account></GetCallerIdentityResult>"
-		 "</GetCallerIdentityResponse>",
-		 EV_OK},
+	    {403,
+	     {{"Date", "Sat, 01 Mar 2025 10:20:00 GMT"}},
+	     "<ErrorResponse><Error><Type>Sender</Type><Code>"
+	     "SignatureDoesNotMatch</Code><Message>Signature expired: "
+	     "20250301T100000Z is now earlier than 20250301T100500Z"
+	     "</Message></Error><RequestId>r1</RequestId></ErrorResponse>",
+	     EV_OK},
+	    {200,
+	     {{0}},
+	     "<GetCallerIdentityResponse><GetCallerIdentityResult><Account>"
+	     "111122223333</Account></GetCallerIdentityResult>"
+	     "</GetCallerIdentityResponse>",
+	     EV_OK},
 	};
 	struct script s;
 	struct ev_aws *aws = client(&s, replies, N(replies));
@@ -359,7 +369,8 @@ static void clock_skew_is_corrected_once(void **state)
 	assert_string_equal(s.sent[0].amz_date, "20250301T100000Z");
 	assert_string_equal(s.sent[1].amz_date, "20250301T102000Z");
 	assert_int_equal(ev_aws_clock_offset(aws), 1200);
-	assert_string_equal(s.sent[0].url, "https://sts.eu-west-1.amazonaws.com/");
+	assert_string_equal(s.sent[0].url,
+			    "https://sts.eu-west-1.amazonaws.com/");
 	ev_aws_response_cleanup(&resp);
 	ev_aws_free(aws);
 }
@@ -368,8 +379,8 @@ static void transient_network_error_is_retried(void **state)
 {
 	(void)state;
 	static const struct reply replies[] = {
-		{0, {{0}}, NULL, EV_E_NETWORK},
-		{200, {{0}}, "{\"Accounts\":[]}", EV_OK},
+	    {0, {{0}}, NULL, EV_E_NETWORK},
+	    {200, {{0}}, "{\"Accounts\":[]}", EV_OK},
 	};
 	struct script s;
 	struct ev_aws *aws = client(&s, replies, N(replies));
@@ -393,7 +404,10 @@ static void malformed_success_body_is_an_error(void **state)
 {
 	(void)state;
 	static const struct reply replies[] = {
-		{200, {{"x-amzn-RequestId", "rid-m"}}, "<ListUsersResponse><oops>", EV_OK},
+	    {200,
+	     {{"x-amzn-RequestId", "rid-m"}},
+	     "<ListUsersResponse><oops>",
+	     EV_OK},
 	};
 	struct script s;
 	struct ev_aws *aws = client(&s, replies, N(replies));
@@ -429,18 +443,24 @@ static enum ev_err collect_users(void *ctx, const struct ev_aws_response *r,
 	return EV_OK;
 }
 
-#define USERS_PAGE(trunc, marker, user)                                      \
-	"<ListUsersResponse><ListUsersResult><IsTruncated>" trunc            \
-	"</IsTruncated>" marker "<Users><member><UserName>" user             \
+#define USERS_PAGE(trunc, marker, user)                                        \
+	"<ListUsersResponse><ListUsersResult><IsTruncated>" trunc              \
+	"</IsTruncated>" marker "<Users><member><UserName>" user               \
 	"</UserName></member></Users></ListUsersResult></ListUsersResponse>"
 
 static void iam_pagination_follows_marker(void **state)
 {
 	(void)state;
 	static const struct reply replies[] = {
-		{200, {{0}}, USERS_PAGE("true", "<Marker>m/1+</Marker>", "a"), EV_OK},
-		{200, {{0}}, USERS_PAGE("true", "<Marker>m2</Marker>", "b"), EV_OK},
-		{200, {{0}}, USERS_PAGE("false", "<Marker>ignored</Marker>", "c"), EV_OK},
+	    {200,
+	     {{0}},
+	     USERS_PAGE("true", "<Marker>m/1+</Marker>", "a"),
+	     EV_OK},
+	    {200, {{0}}, USERS_PAGE("true", "<Marker>m2</Marker>", "b"), EV_OK},
+	    {200,
+	     {{0}},
+	     USERS_PAGE("false", "<Marker>ignored</Marker>", "c"),
+	     EV_OK},
 	};
 	struct script s;
 	struct ev_aws *aws = client(&s, replies, N(replies));
@@ -453,15 +473,16 @@ static void iam_pagination_follows_marker(void **state)
 	struct ev_credentials c = creds();
 	struct pages pages = {0};
 	struct ev_error err;
-	assert_int_equal(ev_aws_paginate(aws, &call, &c, collect_users, &pages,
-					 &err),
-			 EV_OK);
+	assert_int_equal(
+	    ev_aws_paginate(aws, &call, &c, collect_users, &pages, &err),
+	    EV_OK);
 	assert_int_equal(pages.count, 3);
 	assert_string_equal(pages.users[2], "c");
-	assert_string_equal(s.sent[1].body,
-			    "Action=ListUsers&Version=2010-05-08&MaxItems=1000&Marker=m%2F1%2B");
-	assert_string_equal(s.sent[2].body,
-			    "Action=ListUsers&Version=2010-05-08&MaxItems=1000&Marker=m2");
+	assert_string_equal(s.sent[1].body, "Action=ListUsers&Version=2010-05-"
+					    "08&MaxItems=1000&Marker=m%2F1%2B");
+	assert_string_equal(
+	    s.sent[2].body,
+	    "Action=ListUsers&Version=2010-05-08&MaxItems=1000&Marker=m2");
 	ev_aws_free(aws);
 }
 
@@ -469,8 +490,14 @@ static void repeated_token_stops_pagination(void **state)
 {
 	(void)state;
 	static const struct reply replies[] = {
-		{200, {{0}}, USERS_PAGE("true", "<Marker>same</Marker>", "a"), EV_OK},
-		{200, {{0}}, USERS_PAGE("true", "<Marker>same</Marker>", "b"), EV_OK},
+	    {200,
+	     {{0}},
+	     USERS_PAGE("true", "<Marker>same</Marker>", "a"),
+	     EV_OK},
+	    {200,
+	     {{0}},
+	     USERS_PAGE("true", "<Marker>same</Marker>", "b"),
+	     EV_OK},
 	};
 	struct script s;
 	struct ev_aws *aws = client(&s, replies, N(replies));
@@ -480,9 +507,9 @@ static void repeated_token_stops_pagination(void **state)
 	struct ev_credentials c = creds();
 	struct pages pages = {0};
 	struct ev_error err;
-	assert_int_equal(ev_aws_paginate(aws, &call, &c, collect_users, &pages,
-					 &err),
-			 EV_E_MALFORMED);
+	assert_int_equal(
+	    ev_aws_paginate(aws, &call, &c, collect_users, &pages, &err),
+	    EV_E_MALFORMED);
 	assert_int_equal(s.calls, 2);
 	ev_aws_free(aws);
 }
@@ -500,8 +527,11 @@ static void json_pagination_sends_next_token(void **state)
 {
 	(void)state;
 	static const struct reply replies[] = {
-		{200, {{0}}, "{\"Accounts\":[],\"NextToken\":\"t1\"}", EV_OK},
-		{200, {{0}}, "{\"Accounts\":[{\"Id\":\"1\"}],\"NextToken\":null}", EV_OK},
+	    {200, {{0}}, "{\"Accounts\":[],\"NextToken\":\"t1\"}", EV_OK},
+	    {200,
+	     {{0}},
+	     "{\"Accounts\":[{\"Id\":\"1\"}],\"NextToken\":null}",
+	     EV_OK},
 	};
 	struct script s;
 	struct ev_aws *aws = client(&s, replies, N(replies));
@@ -518,8 +548,10 @@ static void json_pagination_sends_next_token(void **state)
 	assert_int_equal(n, 2);
 	json_t *second = json_loads(s.sent[1].body, 0, NULL);
 	assert_non_null(second);
-	assert_string_equal(json_string_value(json_object_get(second, "NextToken")), "t1");
-	assert_int_equal(json_integer_value(json_object_get(second, "MaxResults")), 20);
+	assert_string_equal(
+	    json_string_value(json_object_get(second, "NextToken")), "t1");
+	assert_int_equal(
+	    json_integer_value(json_object_get(second, "MaxResults")), 20);
 	json_decref(second);
 	json_decref(body);
 	ev_aws_free(aws);
@@ -534,25 +566,26 @@ static void error_shapes(void **state)
 		long status;
 		enum ev_err want;
 	} cases[] = {
-		{"Throttling", "", 400, EV_E_THROTTLED},
-		{"RequestLimitExceeded", "", 503, EV_E_THROTTLED},
-		{"TooManyRequestsException", "", 429, EV_E_THROTTLED},
-		{"SlowDown", "", 503, EV_E_THROTTLED},
-		{"ExpiredToken", "", 403, EV_E_EXPIRED},
-		{"SignatureDoesNotMatch", "Signature expired: x", 403, EV_E_CLOCK_SKEW},
-		{"SignatureDoesNotMatch", "The request signature", 403, EV_E_AUTH},
-		{"RequestTimeTooSkewed", "", 403, EV_E_CLOCK_SKEW},
-		{"AuthFailure", "", 401, EV_E_AUTH},
-		{"InvalidClientTokenId", "", 403, EV_E_AUTH},
-		{"OptInRequired", "", 401, EV_E_NOT_OPTED_IN},
-		{"RegionDisabledException", "", 403, EV_E_NOT_OPTED_IN},
-		{"AccessDenied", "", 403, EV_E_ACCESS_DENIED},
-		{"AccessDeniedException", "", 400, EV_E_ACCESS_DENIED},
-		{"NoSuchBucket", "", 404, EV_E_NOT_FOUND},
-		{"InvalidVpcID.NotFound", "", 400, EV_E_NOT_FOUND},
-		{"ValidationError", "", 400, EV_E_INVALID},
-		{"HTTP502", "", 502, EV_E_SERVER},
-		{"InternalError", "", 500, EV_E_SERVER},
+	    {"Throttling", "", 400, EV_E_THROTTLED},
+	    {"RequestLimitExceeded", "", 503, EV_E_THROTTLED},
+	    {"TooManyRequestsException", "", 429, EV_E_THROTTLED},
+	    {"SlowDown", "", 503, EV_E_THROTTLED},
+	    {"ExpiredToken", "", 403, EV_E_EXPIRED},
+	    {"SignatureDoesNotMatch", "Signature expired: x", 403,
+	     EV_E_CLOCK_SKEW},
+	    {"SignatureDoesNotMatch", "The request signature", 403, EV_E_AUTH},
+	    {"RequestTimeTooSkewed", "", 403, EV_E_CLOCK_SKEW},
+	    {"AuthFailure", "", 401, EV_E_AUTH},
+	    {"InvalidClientTokenId", "", 403, EV_E_AUTH},
+	    {"OptInRequired", "", 401, EV_E_NOT_OPTED_IN},
+	    {"RegionDisabledException", "", 403, EV_E_NOT_OPTED_IN},
+	    {"AccessDenied", "", 403, EV_E_ACCESS_DENIED},
+	    {"AccessDeniedException", "", 400, EV_E_ACCESS_DENIED},
+	    {"NoSuchBucket", "", 404, EV_E_NOT_FOUND},
+	    {"InvalidVpcID.NotFound", "", 400, EV_E_NOT_FOUND},
+	    {"ValidationError", "", 400, EV_E_INVALID},
+	    {"HTTP502", "", 502, EV_E_SERVER},
+	    {"InternalError", "", 500, EV_E_SERVER},
 	};
 	for (size_t i = 0; i < N(cases); i++)
 		assert_int_equal(ev_aws_error_class(cases[i].code,
@@ -561,24 +594,26 @@ static void error_shapes(void **state)
 				 cases[i].want);
 
 	char code[64];
-	ev_aws_error_normalise_code("aws.protocoltests#FooError:http://internal",
-				    code, sizeof(code));
+	ev_aws_error_normalise_code(
+	    "aws.protocoltests#FooError:http://internal", code, sizeof(code));
 	assert_string_equal(code, "FooError");
 
 	/* Lambda: the code is only in the header. */
 	struct ev_aws_error_info info = {0};
 	json_t *j = json_loads("{\"message\":\"bad token\"}", 0, NULL);
-	ev_aws_error_parse(NULL, j,
-			   "UnrecognizedClientException:http://internal.amazon.com/coral/",
-			   403, &info);
+	ev_aws_error_parse(
+	    NULL, j,
+	    "UnrecognizedClientException:http://internal.amazon.com/coral/",
+	    403, &info);
 	assert_string_equal(info.code, "UnrecognizedClientException");
 	assert_string_equal(info.message, "bad token");
 	json_decref(j);
 
 	/* S3: bare <Error>, request ID in the body. */
 	struct ev_xml_doc *doc = NULL;
-	const char *s3 = "<Error><Code>AccessDenied</Code><Message>Access Denied"
-			 "</Message><RequestId>4442587FB7D0A2F9</RequestId></Error>";
+	const char *s3 =
+	    "<Error><Code>AccessDenied</Code><Message>Access Denied"
+	    "</Message><RequestId>4442587FB7D0A2F9</RequestId></Error>";
 	struct ev_error err;
 	assert_int_equal(ev_xml_parse(s3, strlen(s3), &doc, &err), EV_OK);
 	memset(&info, 0, sizeof(info));
@@ -596,18 +631,18 @@ static void error_shapes(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(query_call_is_signed_and_parsed),
-		cmocka_unit_test(json_call_error_is_typed),
-		cmocka_unit_test(throttling_is_retried_with_backoff),
-		cmocka_unit_test(retries_stop_at_max_attempts),
-		cmocka_unit_test(access_denied_is_not_retried),
-		cmocka_unit_test(clock_skew_is_corrected_once),
-		cmocka_unit_test(transient_network_error_is_retried),
-		cmocka_unit_test(malformed_success_body_is_an_error),
-		cmocka_unit_test(iam_pagination_follows_marker),
-		cmocka_unit_test(repeated_token_stops_pagination),
-		cmocka_unit_test(json_pagination_sends_next_token),
-		cmocka_unit_test(error_shapes),
+	    cmocka_unit_test(query_call_is_signed_and_parsed),
+	    cmocka_unit_test(json_call_error_is_typed),
+	    cmocka_unit_test(throttling_is_retried_with_backoff),
+	    cmocka_unit_test(retries_stop_at_max_attempts),
+	    cmocka_unit_test(access_denied_is_not_retried),
+	    cmocka_unit_test(clock_skew_is_corrected_once),
+	    cmocka_unit_test(transient_network_error_is_retried),
+	    cmocka_unit_test(malformed_success_body_is_an_error),
+	    cmocka_unit_test(iam_pagination_follows_marker),
+	    cmocka_unit_test(repeated_token_stops_pagination),
+	    cmocka_unit_test(json_pagination_sends_next_token),
+	    cmocka_unit_test(error_shapes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
