@@ -645,6 +645,8 @@ enum ev_err ev_aws_call(struct ev_aws *aws, const struct ev_aws_call *c,
 	enum ev_err rc = build_wire(aws, c, &w, err);
 	if (rc != EV_OK)
 		goto out;
+	snprintf(out->signing_region, sizeof(out->signing_region), "%s",
+		 w.ep.signing_region);
 
 	int max_attempts = ev_retry_max_attempts(&aws->retry);
 	int last_cost = 0;
@@ -785,9 +787,10 @@ static char *next_token(const struct pager *pg, const struct ev_aws_call *c,
 
 #define MAX_PAGER_PARAMS 32
 
-enum ev_err ev_aws_paginate(
-    struct ev_aws *aws, const struct ev_aws_call *call,
-    const struct ev_credentials *creds,
+enum ev_err ev_aws_paginate_with(
+    enum ev_err (*call_fn)(void *fn_ctx, const struct ev_aws_call *call,
+			   struct ev_aws_response *out, struct ev_error *err),
+    void *fn_ctx, const struct ev_aws_call *call,
     enum ev_err (*on_page)(void *ctx, const struct ev_aws_response *page,
 			   struct ev_error *err),
     void *ctx, struct ev_error *err)
@@ -815,7 +818,7 @@ enum ev_err ev_aws_paginate(
 		}
 		ev_aws_response_cleanup(&r);
 		ev_aws_response_init(&r);
-		rc = ev_aws_call(aws, &page, creds, &r, err);
+		rc = call_fn(fn_ctx, &page, &r, err);
 		if (rc != EV_OK)
 			goto out;
 		rc = on_page(ctx, &r, err);
@@ -861,4 +864,27 @@ out:
 	json_decref(body);
 	free(token);
 	return rc;
+}
+
+struct direct_call {
+	struct ev_aws *aws;
+	const struct ev_credentials *creds;
+};
+
+static enum ev_err direct(void *fn_ctx, const struct ev_aws_call *call,
+			  struct ev_aws_response *out, struct ev_error *err)
+{
+	struct direct_call *d = fn_ctx;
+	return ev_aws_call(d->aws, call, d->creds, out, err);
+}
+
+enum ev_err ev_aws_paginate(
+    struct ev_aws *aws, const struct ev_aws_call *call,
+    const struct ev_credentials *creds,
+    enum ev_err (*on_page)(void *ctx, const struct ev_aws_response *page,
+			   struct ev_error *err),
+    void *ctx, struct ev_error *err)
+{
+	struct direct_call d = {aws, creds};
+	return ev_aws_paginate_with(direct, &d, call, on_page, ctx, err);
 }

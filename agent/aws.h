@@ -55,6 +55,7 @@ struct ev_aws_call {
 struct ev_aws_response {
 	long http_status;
 	char request_id[EV_ERROR_RID_MAX];
+	char signing_region[32]; /* where the call was signed for */
 	char body_sha256[EV_SHA256_HEX_LEN + 1];
 	struct ev_http_response http; /* raw body and headers */
 	struct ev_xml_doc *xml;	      /* query, ec2, rest-xml with a body */
@@ -131,6 +132,16 @@ enum ev_err ev_aws_call(struct ev_aws *aws, const struct ev_aws_call *call,
 enum ev_err ev_aws_paginate(
     struct ev_aws *aws, const struct ev_aws_call *call,
     const struct ev_credentials *creds,
+    enum ev_err (*on_page)(void *ctx, const struct ev_aws_response *page,
+			   struct ev_error *err),
+    void *ctx, struct ev_error *err) EV_MUST_CHECK;
+
+/* The pagination loop of ev_aws_paginate over any call function (the
+ * probes' door, a test's): `call_fn` makes one call into `out`. */
+enum ev_err ev_aws_paginate_with(
+    enum ev_err (*call_fn)(void *fn_ctx, const struct ev_aws_call *call,
+			   struct ev_aws_response *out, struct ev_error *err),
+    void *fn_ctx, const struct ev_aws_call *call,
     enum ev_err (*on_page)(void *ctx, const struct ev_aws_response *page,
 			   struct ev_error *err),
     void *ctx, struct ev_error *err) EV_MUST_CHECK;
