@@ -80,6 +80,10 @@ static const char *const source_names[] = {
 	[EV_ACCOUNTS_LIST] = "list",
 	[EV_ACCOUNTS_ORGANIZATION] = "organization",
 };
+static const char *const lambda_names[] = {
+	[EV_LAMBDA_OUTSIDE_VPC_WARN] = "warn",
+	[EV_LAMBDA_OUTSIDE_VPC_FAIL] = "fail",
+};
 /* clang-format on */
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
@@ -172,6 +176,10 @@ static const struct config_key keys[] = {
 	/* S3 Object Lock allows up to 100 years. */
 	DAYS_KEY("thresholds", "log_retention_days",
 		 thresholds.log_retention_days, 1, 36500),
+	INT_KEY("probes", "digest_max_age_hours",
+		probes.digest_max_age_hours, 1, 720),
+	ENUM_KEY("probes", "lambda_outside_vpc", probes.lambda_outside_vpc,
+		 lambda_names),
 };
 /* clang-format on */
 
@@ -744,6 +752,8 @@ enum ev_err ev_config_init(struct ev_config *cfg)
 	cfg->thresholds.access_key_max_age_days = 90;
 	cfg->thresholds.access_key_unused_days = 90;
 	cfg->thresholds.log_retention_days = 365;
+	cfg->probes.digest_max_age_hours = 2;
+	cfg->probes.lambda_outside_vpc = EV_LAMBDA_OUTSIDE_VPC_WARN;
 	cfg->agent.snapshot_dir = ev_strdup("/var/lib/evident/snapshots");
 	cfg->aws.region = ev_strdup("us-east-1");
 	cfg->accounts.role_name = ev_strdup("evident-audit");

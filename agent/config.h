@@ -75,11 +75,22 @@ struct ev_config_thresholds {
 	int log_retention_days;	     /* default 365 */
 };
 
+enum ev_config_lambda_outside_vpc {
+	EV_LAMBDA_OUTSIDE_VPC_WARN = 0, /* reported as warn (the default) */
+	EV_LAMBDA_OUTSIDE_VPC_FAIL,	/* fails vpc-only */
+};
+
+struct ev_config_probes {
+	int digest_max_age_hours; /* CloudTrail digests older fail; default 2 */
+	enum ev_config_lambda_outside_vpc lambda_outside_vpc;
+};
+
 struct ev_config {
 	struct ev_config_agent agent;
 	struct ev_config_aws aws;
 	struct ev_config_accounts accounts;
 	struct ev_config_thresholds thresholds;
+	struct ev_config_probes probes;
 };
 
 /* Fills cfg with the defaults. Errors: EV_E_NOMEM (cfg is then safe to

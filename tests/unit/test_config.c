@@ -557,6 +557,10 @@ static void shipped_config_documents_every_key(void **state)
 			 builtin.thresholds.access_key_unused_days);
 	assert_int_equal(shown.thresholds.log_retention_days,
 			 builtin.thresholds.log_retention_days);
+	assert_int_equal(shown.probes.digest_max_age_hours,
+			 builtin.probes.digest_max_age_hours);
+	assert_int_equal(shown.probes.lambda_outside_vpc,
+			 builtin.probes.lambda_outside_vpc);
 	ev_config_cleanup(&shown);
 	ev_config_cleanup(&builtin);
 }
@@ -570,7 +574,7 @@ static void key_table(void **state)
 	size_t n = 0;
 	while (ev_config_key_at(n, &section))
 		n++;
-	assert_int_equal(n, 21);
+	assert_int_equal(n, 23);
 	assert_null(ev_config_key_at(n, &section));
 	/* Keys are unique within their section. */
 	for (size_t i = 0; i < n; i++) {
