@@ -851,8 +851,9 @@ enum ev_err ev_aws_paginate_with(
 			}
 			page.json = body;
 		} else {
-			memcpy(params, call->params,
-			       call->n_params * sizeof(params[0]));
+			if (call->n_params)
+				memcpy(params, call->params,
+				       call->n_params * sizeof(params[0]));
 			params[call->n_params] =
 			    (struct ev_uri_param){pg->request_name, token};
 			page.params = params;
