@@ -136,6 +136,16 @@ static enum ev_err role_call(struct ev_aws *aws, struct ev_aws_call *call,
 	enum ev_err rc = ev_aws_call(aws, call, creds, &resp, err);
 	if (rc == EV_OK)
 		rc = parse_role_result(&resp, call->action, out, who, err);
+	if (who) {
+		/* The call is evidence too (kept as request ID and hash, never
+		 * as body): hand those out whatever the outcome. */
+		memcpy(who->request_id, resp.request_id,
+		       sizeof(who->request_id));
+		memcpy(who->body_sha256, resp.body_sha256,
+		       sizeof(who->body_sha256));
+		who->http_status = resp.http_status;
+		who->attempts = resp.attempts;
+	}
 	ev_aws_response_cleanup(&resp);
 	return rc;
 }

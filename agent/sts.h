@@ -10,6 +10,7 @@
 #define EV_STS_H
 
 #include "credentials.h"
+#include "digest.h"
 #include "err.h"
 
 struct ev_aws;
@@ -23,6 +24,11 @@ struct ev_sts_identity {
 	char account[EV_STS_ACCOUNT_MAX + 1]; /* "111122223333" */
 	char arn[EV_STS_ARN_MAX + 1];
 	char user_id[256]; /* UserId, or AssumedRoleId after AssumeRole */
+	/* AssumeRole calls: the exchange itself, for the evidence. */
+	char request_id[EV_ERROR_RID_MAX];
+	char body_sha256[EV_SHA256_HEX_LEN + 1];
+	long http_status;
+	int attempts;
 };
 
 /* GetCallerIdentity with creds in region (NULL: us-east-1). Errors: the

@@ -409,10 +409,18 @@ def parse_input(service, op, req):
     return params
 
 
-def rest_route(service, method, path, query_keys):
-    """(operation name, labels) for a rest request, most specific template first."""
+def rest_route(service, method, path, query_keys, headers):
+    """(operation name, labels) for a rest request, or (None, None).
+
+    Only operations the service handles compete. Several can share a method and URI template
+    (S3 PutObject and CopyObject; GetBucketLifecycle and GetBucketLifecycleConfiguration): an
+    operation whose required header members are absent is out, then the most specific
+    template wins (required query keys, literal length, required headers present).
+    """
     best = None
-    for name in service.model.operation_names:
+    for name in service.handlers:
+        if name not in service.model.operation_names:
+            continue
         op = service.model.operation_model(name)
         if op.http.get("method", "POST") != method:
             continue
@@ -420,6 +428,9 @@ def rest_route(service, method, path, query_keys):
         tpath, _, tquery = template.partition("?")
         needed = [q.split("=")[0] for q in tquery.split("&") if q]
         if any(k not in query_keys for k in needed):
+            continue
+        required_headers = _required_headers(op)
+        if any(headers.get(h) is None for h in required_headers):
             continue
         pattern = ""
         for part in re.split(r"(\{[^}]+\})", tpath):
@@ -432,11 +443,19 @@ def rest_route(service, method, path, query_keys):
         match = re.fullmatch(pattern.rstrip("/") + "/?", path)
         if not match:
             continue
-        score = (len(needed), len(re.sub(r"\{[^}]+\}", "", tpath)))
+        score = (len(needed), len(re.sub(r"\{[^}]+\}", "", tpath)), len(required_headers))
         if best is None or score > best[0]:
             labels = {k: urllib.parse.unquote(v) for k, v in match.groupdict().items()}
             best = (score, name, labels)
     return (best[1], best[2]) if best else (None, None)
+
+
+def _required_headers(op):
+    shape = op.input_shape
+    if shape is None:
+        return []
+    return [shape.members[m].serialization.get("name", m) for m in shape.required_members
+            if shape.members[m].serialization.get("location") == "header"]
 
 
 def _rest_input(service, op, req, shape):

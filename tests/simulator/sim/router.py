@@ -101,8 +101,9 @@ class Router:
                                             f"{params.get('Version')}"), service)
         else:
             keys = {p.partition("=")[0] for p in req.query_string.split("&") if p}
-            action, labels = protocols.rest_route(service, req.method, req.path, keys)
-            if action is None or action not in service.handlers:
+            action, labels = protocols.rest_route(service, req.method, req.path, keys,
+                                                  req.headers)
+            if action is None:
                 raise RouteError(make_error(service, "unknown_operation",
                                             f"{req.method} {req.path} is not simulated"), service)
             return action, labels

@@ -229,10 +229,15 @@ class _Handler(BaseHTTPRequestHandler):
                 headers = [(k, v) for k, v in headers if k.lower() == "x-amzn-requestid"]
                 body = b"<html><body><h1>502 Bad Gateway</h1></body></html>"
             headers.append(("Content-Type", "text/html"))
+        if answer.status in (204, 304):
+            # No body may follow these statuses: a stray one would be read as the next
+            # answer on a kept-alive connection.
+            body = b""
         self.send_response(answer.status)
         for name, value in headers:
             self.send_header(name, value)
-        self.send_header("Content-Length", str(len(body)))
+        if answer.status not in (204, 304):
+            self.send_header("Content-Length", str(len(body)))
         if fault == "truncate":
             self.send_header("Connection", "close")
             self.close_connection = True

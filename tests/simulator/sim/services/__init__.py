@@ -118,11 +118,12 @@ class Service:
 
 
 def load_services():
-    """Imports every module in MODULES and returns their Service objects."""
+    """Imports every module in MODULES and returns their Service objects (a module serving
+    several models, like ELB classic and v2, lists them in SERVICES)."""
     out = []
     for name in MODULES:
         mod = importlib.import_module(f"sim.services.{name}")
-        out.append(mod.SERVICE)
+        out.extend(getattr(mod, "SERVICES", (mod.SERVICE,)))
     return out
 
 

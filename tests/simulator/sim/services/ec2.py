@@ -171,7 +171,10 @@ class _RegionView:
         launched = inst.get("launch_time")
         if subnet is not None:
             network = ipaddress.ip_network(subnet["CidrBlock"], strict=False)
-            private = inst.get("private_ip") or str(network.network_address + 10 + index)
+            # AWS reserves the first four addresses and the last one of every subnet.
+            usable = max(network.num_addresses - 5, 1)
+            private = inst.get("private_ip") or \
+                str(network.network_address + 4 + (6 + index) % usable)
             az = subnet["AvailabilityZone"]
         else:
             private = inst.get("private_ip") or f"10.{index // 200 % 250}.{index % 200}.10"
@@ -248,7 +251,7 @@ class _RegionView:
                 "SubnetId": subnet["SubnetId"], "VpcId": subnet["VpcId"],
                 "InterfaceType": "interface"}]
         if state in ("stopped", "stopping", "terminated", "shutting-down"):
-            when = (launched or "").strftime("%Y-%m-%d %H:%M:%S GMT") if launched else ""
+            when = launched.strftime("%Y-%m-%d %H:%M:%S GMT") if launched else ""
             out["StateTransitionReason"] = f"User initiated ({when})"
             out["StateReason"] = {"Code": "Client.UserInitiatedShutdown",
                                   "Message": "Client.UserInitiatedShutdown: User initiated "
