@@ -22,5 +22,9 @@ struct ev_cli_globals {
 
 int ev_cmd_sign(const struct ev_cli_globals *g, int argc, char **argv);
 int ev_cmd_request(const struct ev_cli_globals *g, int argc, char **argv);
+int ev_cmd_controls(const struct ev_cli_globals *g, int argc, char **argv);
+int ev_cmd_policy(const struct ev_cli_globals *g, int argc, char **argv);
+int ev_cmd_keygen(const struct ev_cli_globals *g, int argc, char **argv);
+int ev_cmd_verify(const struct ev_cli_globals *g, int argc, char **argv);
 
 #endif

@@ -16,6 +16,8 @@
 #define CONFIG_MAX_REGIONS  64
 #define CONFIG_PATH_MAX	    4095
 #define CONFIG_ARN_MAX	    2048
+#define CONFIG_MAX_DOCUMENTS 256
+#define CONFIG_CONTROL_ID_MAX 64
 #define WHY_MAX		    200
 
 enum key_type {
@@ -130,6 +132,8 @@ static enum ev_err parse_accounts(struct ev_config *cfg, const char *v,
 				  char *why, size_t n);
 static enum ev_err parse_regions(struct ev_config *cfg, const char *v,
 				 char *why, size_t n);
+static enum ev_err parse_documents(struct ev_config *cfg, const char *v,
+				   char *why, size_t n);
 
 /* Every key the file may hold, grouped by section in the order
  * config/evident.ini follows; a unit test checks each is documented
@@ -180,6 +184,10 @@ static const struct config_key keys[] = {
 		probes.digest_max_age_hours, 1, 720),
 	ENUM_KEY("probes", "lambda_outside_vpc", probes.lambda_outside_vpc,
 		 lambda_names),
+
+	STRING_KEY("controls", "catalog", controls.catalog, CONFIG_PATH_MAX,
+		   check_path, 0),
+	CUSTOM_KEY("controls", "documents", parse_documents),
 };
 /* clang-format on */
 
@@ -623,6 +631,131 @@ out:
 	return rc;
 }
 
+static void documents_free(struct ev_config_controls *c)
+{
+	for (size_t i = 0; i < c->n_documents; i++) {
+		free(c->documents[i].control);
+		free(c->documents[i].path);
+	}
+	free(c->documents);
+	c->documents = NULL;
+	c->n_documents = 0;
+}
+
+static bool control_id_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || c == '.' || c == '-';
+}
+
+static const char *trim(const char *s, size_t *len)
+{
+	while (*len > 0 && (*s == ' ' || *s == '\t')) {
+		s++;
+		(*len)--;
+	}
+	while (*len > 0 && (s[*len - 1] == ' ' || s[*len - 1] == '\t' ||
+			    s[*len - 1] == '\r'))
+		(*len)--;
+	return s;
+}
+
+/* One "CONTROL-ID = /path" per line (continuation lines); which ids the
+ * catalog holds is checked when the verdicts start, since the catalog is
+ * itself configurable. */
+static enum ev_err parse_documents(struct ev_config *cfg, const char *v,
+				   char *why, size_t n)
+{
+	struct ev_config_document *list = NULL;
+	size_t count = 0;
+	enum ev_err rc = EV_OK;
+	char s[48];
+
+	list = calloc(CONFIG_MAX_DOCUMENTS, sizeof(*list));
+	if (!list)
+		return EV_E_NOMEM;
+	for (const char *line = v; *line;) {
+		const char *end = strchr(line, '\n');
+		size_t len = end ? (size_t)(end - line) : strlen(line);
+		const char *next = end ? end + 1 : line + len;
+		const char *entry = trim(line, &len);
+		line = next;
+		if (len == 0)
+			continue;
+		const char *eq = memchr(entry, '=', len);
+		size_t id_len = eq ? (size_t)(eq - entry) : len;
+		const char *id = trim(entry, &id_len);
+		size_t path_len = eq ? len - (size_t)(eq + 1 - entry) : 0;
+		const char *path = eq ? trim(eq + 1, &path_len) : "";
+		bool id_ok = id_len > 0 && id_len <= CONFIG_CONTROL_ID_MAX &&
+			     memchr(id, '-', id_len) != NULL;
+		for (size_t i = 0; id_ok && i < id_len; i++)
+			id_ok = control_id_char(id[i]);
+		if (!eq || !id_ok) {
+			ev_error_copy_field(s, sizeof(s), entry,
+					    len < 40 ? len : 40);
+			snprintf(why, n,
+				 "\"%s\" is not CONTROL-ID = /path (one "
+				 "document per line, like MSP-8.1.5 = "
+				 "/etc/evident/root-policy.pdf)",
+				 s);
+			rc = EV_E_CONFIG;
+			goto out;
+		}
+		bool path_ok = path_len > 0 && path[0] == '/' &&
+			       path_len <= CONFIG_PATH_MAX;
+		for (size_t i = 0; path_ok && i < path_len; i++)
+			path_ok = (unsigned char)path[i] >= 0x20 &&
+				  path[i] != 0x7f;
+		if (!path_ok) {
+			snprintf(why, n,
+				 "%.*s: a document is an absolute path of at "
+				 "most %d printable characters",
+				 (int)id_len, id, CONFIG_PATH_MAX);
+			rc = EV_E_CONFIG;
+			goto out;
+		}
+		if (count == CONFIG_MAX_DOCUMENTS) {
+			snprintf(why, n, "more than %d documents",
+				 CONFIG_MAX_DOCUMENTS);
+			rc = EV_E_CONFIG;
+			goto out;
+		}
+		list[count].control = ev_strndup(id, id_len);
+		list[count].path = ev_strndup(path, path_len);
+		count++;
+		if (!list[count - 1].control || !list[count - 1].path) {
+			rc = EV_E_NOMEM;
+			goto out;
+		}
+		for (size_t i = 0; i + 1 < count; i++) {
+			if (strcmp(list[i].control, list[count - 1].control) ==
+				0 &&
+			    strcmp(list[i].path, list[count - 1].path) == 0) {
+				snprintf(why, n,
+					 "%s: the same document is attached "
+					 "twice",
+					 list[i].control);
+				rc = EV_E_CONFIG;
+				goto out;
+			}
+		}
+	}
+	documents_free(&cfg->controls);
+	if (count > 0) {
+		cfg->controls.documents = list;
+		cfg->controls.n_documents = count;
+		list = NULL;
+	}
+out:
+	for (size_t i = 0; list && i < count; i++) {
+		free(list[i].control);
+		free(list[i].path);
+	}
+	free(list);
+	return rc;
+}
+
 static enum ev_err set_days(const struct config_key *k, int *field,
 			    const char *v, char *why, size_t n)
 {
@@ -772,6 +905,7 @@ void ev_config_cleanup(struct ev_config *cfg)
 			free(*str_field(cfg, &keys[i]));
 	accounts_free(&cfg->accounts);
 	regions_free(&cfg->accounts);
+	documents_free(&cfg->controls);
 	memset(cfg, 0, sizeof(*cfg));
 }
 

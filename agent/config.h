@@ -85,12 +85,26 @@ struct ev_config_probes {
 	enum ev_config_lambda_outside_vpc lambda_outside_vpc;
 };
 
+/* A document attached to a control ([controls] documents): a policy or
+ * process the control needs besides machine evidence. */
+struct ev_config_document {
+	char *control; /* catalog id such as MSP-8.1.5; owned */
+	char *path;    /* absolute; owned */
+};
+
+struct ev_config_controls {
+	char *catalog; /* a catalog file; NULL: the built-in catalog */
+	struct ev_config_document *documents; /* owned, in file order */
+	size_t n_documents;
+};
+
 struct ev_config {
 	struct ev_config_agent agent;
 	struct ev_config_aws aws;
 	struct ev_config_accounts accounts;
 	struct ev_config_thresholds thresholds;
 	struct ev_config_probes probes;
+	struct ev_config_controls controls;
 };
 
 /* Fills cfg with the defaults. Errors: EV_E_NOMEM (cfg is then safe to

@@ -18,9 +18,12 @@ struct command {
 };
 
 static const struct command commands[] = {
+    {"keygen", "make the Ed25519 key that signs snapshots", ev_cmd_keygen},
     {"request", "make one signed AWS API call and print the response",
      ev_cmd_request},
     {"sign", "sign a raw HTTP request read from stdin (SigV4)", ev_cmd_sign},
+    {"verify", "verify snapshots: part hashes, signatures, the chain",
+     ev_cmd_verify},
 };
 
 /* Jansson frees its parse buffers and strings without wiping them, and

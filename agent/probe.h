@@ -50,6 +50,15 @@ struct ev_account_state {
 	struct ev_error credreport_err;
 	unsigned credreport_obs[4]; /* the calls the report rests on */
 	size_t credreport_n_obs;
+	/* How the report's poll waits (NULL: nanosleep): a seam so unit
+	 * tests never sleep. */
+	void (*sleep_ms)(void *arg, long ms);
+	void *sleep_arg;
+	/* Trail statuses read once for every region job of the account
+	 * (probes/cloudtrail.c): owned, freed by trails_free(trails) when
+	 * the account's jobs are over (NULL when nothing was cached). */
+	void *trails;
+	void (*trails_free)(void *trails);
 };
 
 struct ev_probe_ctx {

@@ -77,6 +77,7 @@ class Org:
         self.session = boto3.session.Session()
         self.credentials = {}
         self.clients = {}
+        self.made = []
 
     def _credentials(self, account):
         if account == self.management:
@@ -103,7 +104,12 @@ class Org:
                                      config=config)
         if not fresh:
             self.clients[key] = client
+        self.made.append(client)
         return client
+
+    def close(self):
+        for client in self.made:
+            client.close()
 
 
 CLI_BATCH = """
@@ -164,6 +170,7 @@ class DemoOrg(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
+        cls.org.close()
         cls.sim.stop()
 
     def client(self, service, account=MGMT, region=None, config=NO_RETRY, fresh=False):
@@ -819,24 +826,40 @@ class SingleAccount(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.sim = Sim(os.path.join(SCENARIOS, "single-account.json"))
+        cls.org = Org(cls.sim, "111122223333", None)
 
     @classmethod
     def tearDownClass(cls):
+        cls.org.close()
         cls.sim.stop()
 
     def test_trail_without_organization(self):
-        client = self.sim.client("cloudtrail", region="ap-south-1")
+        client = self.org.client("cloudtrail", region="ap-south-1")
         trails = client.describe_trails()["trailList"]
         self.assertEqual([(t["Name"], t["IsOrganizationTrail"]) for t in trails],
                          [("management-events", False)])
-        selectors = self.sim.client("cloudtrail").get_event_selectors(
+        selectors = self.org.client("cloudtrail").get_event_selectors(
             TrailName="management-events")["EventSelectors"]
         self.assertEqual(selectors[0]["ExcludeManagementEventSources"], ["kms.amazonaws.com"])
-        legacy = self.sim.client("config").describe_configuration_recorders()
+        legacy = self.org.client("config").describe_configuration_recorders()
         self.assertNotIn("recordingMode", legacy["ConfigurationRecorders"][0])
 
+    def test_public_keys(self):
+        client = self.org.client("cloudtrail")
+        keys = client.list_public_keys()["PublicKeyList"]
+        self.assertEqual(len(keys), 1)
+        der = keys[0]["Value"]
+        self.assertEqual(der[:1], b"\x30")       # a DER SEQUENCE: SubjectPublicKeyInfo
+        self.assertEqual(keys[0]["Fingerprint"], hashlib.md5(der).hexdigest())
+        self.assertLess(keys[0]["ValidityStartTime"], datetime.datetime.now(UTC))
+        past = datetime.datetime.now(UTC) - datetime.timedelta(days=400)
+        self.assertEqual(client.list_public_keys(
+            StartTime=past, EndTime=past + datetime.timedelta(days=1))["PublicKeyList"], [])
+        self.assertEqual(self.org.client("cloudtrail", region="us-east-1").list_public_keys()[
+            "PublicKeyList"], [])
+
     def test_governance_versions_need_the_bypass(self):
-        s3 = self.sim.client("s3")
+        s3 = self.org.client("s3")
         bucket = "standalone-trail-111122223333"
         body = b"log"
         put = s3.put_object(Bucket=bucket, Key="gov", Body=body,
@@ -852,7 +875,7 @@ class SingleAccount(unittest.TestCase):
         self.assertEqual(code_of(ctx), ("NoSuchVersion", 404))
 
     def test_lambda_throttles_with_429_and_retry_after(self):
-        client = self.sim.client("lambda")
+        client = self.org.client("lambda", fresh=True)
         wire = {}
         client.meta.events.register(
             "after-call", lambda http_response, **_: wire.update(headers=http_response.headers))
@@ -880,10 +903,11 @@ class CompliantOrg(unittest.TestCase):
         cls.sim = Sim(os.path.join(SCENARIOS, "compliant-org.json"))
         cls.org = Org(cls.sim, cls.ACCOUNTS[0], "evident-compliant-51c2")
         cls.regions = [r["RegionName"] for r in
-                       cls.sim.client("ec2").describe_regions()["Regions"]]
+                       cls.org.client("ec2").describe_regions()["Regions"]]
 
     @classmethod
     def tearDownClass(cls):
+        cls.org.close()
         cls.sim.stop()
 
     def test_every_account_is_covered_by_the_org_trail(self):
@@ -967,6 +991,7 @@ class BrokenOrg(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
+        cls.org.close()
         cls.sim.stop()
 
     def client(self, service, n, region="eu-west-1"):
@@ -1131,9 +1156,9 @@ class ScenariosAndGenerator(unittest.TestCase):
             doc = json.loads(self.generate(path, "--accounts", "30", "--regions", "4",
                                            "--users", "5", "--seed", "11", "--page-size", "3"))
             sim = Sim(path)
+        org = Org(sim, doc["organization"]["management_account"], "evident-bench")
         try:
             self.assertEqual(len(doc["accounts"]), 30)
-            org = Org(sim, doc["organization"]["management_account"], "evident-bench")
             member = doc["accounts"][2]
             for region in member["enabled_regions"]:
                 expected = member["services"]["ec2"]["regions"].get(region, {}).get(
@@ -1153,6 +1178,7 @@ class ScenariosAndGenerator(unittest.TestCase):
             trails = org.client("cloudtrail", member["id"], "eu-west-1").describe_trails()
             self.assertIn("org-trail", [t["Name"] for t in trails["trailList"]])
         finally:
+            org.close()
             sim.stop()
 
     def test_large_generated_organization_loads_in_the_simulator(self):
@@ -1186,6 +1212,7 @@ class ScenariosAndGenerator(unittest.TestCase):
                 self.assertIn("NextToken", first)
                 last = org.client("ec2", "500000001000").describe_regions()["Regions"]
                 self.assertEqual(len(last), 17)
+                org.close()
             finally:
                 proc.send_signal(signal.SIGTERM)
                 proc.communicate(timeout=20)

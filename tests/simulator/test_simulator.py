@@ -6,6 +6,7 @@ the real wire formats. Run: /usr/bin/python3 tests/simulator/test_simulator.py [
 """
 
 import csv
+import ctypes
 import io
 import json
 import os
@@ -45,6 +46,11 @@ DEMO_MGMT, DEMO_PROD, DEMO_SANDBOX, DEMO_SUSPENDED = \
 DEMO_EXTERNAL_ID = "evident-demo-7d1f"
 
 
+def _die_with_parent():
+    """In the child: SIGTERM when the test process dies, so no simulator outlives a killed run."""
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
 class Sim:
     """A running simulator process on one scenario (a file path or a dict)."""
 
@@ -61,7 +67,7 @@ class Sim:
             args += ["--clock-offset", str(clock_offset)]
         started = time.monotonic()
         self.log = open(os.path.join(self.dir, "stderr"), "w+", encoding="utf-8")
-        self.proc = subprocess.Popen(args, stderr=self.log)
+        self.proc = subprocess.Popen(args, stderr=self.log, preexec_fn=_die_with_parent)
         while not os.path.exists(os.path.join(self.state, "ready")):
             if self.proc.poll() is not None or time.monotonic() - started > 10:
                 self.log.seek(0)
@@ -812,6 +818,17 @@ class Lifecycle(unittest.TestCase):
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
         sim.stop()
 
+    def test_run_with_sim(self):
+        script = ('test -f "$EV_SIM_DIR/ready" && test -n "$AWS_SECRET_ACCESS_KEY" && '
+                  'echo "$EV_SIM_DIR" && exit 7')
+        out = subprocess.run([os.path.join(HERE, "run-with-sim"),
+                              os.path.join(SCENARIOS, "single-account.json"), "--", "sh", "-c",
+                              script], capture_output=True, text=True, timeout=30)
+        self.assertEqual(out.returncode, 7, out.stderr)
+        state = out.stdout.strip()
+        self.assertTrue(state)
+        self.assertFalse(os.path.exists(state))     # stopped and cleaned up
+
     def test_invalid_scenario_is_refused_with_every_problem(self):
         bad = {"default_caller": "AKIANOPE", "accounts": [
             {"id": "12", "root": {"mfa": "sometimes"}},
@@ -886,6 +903,22 @@ class ProtocolUnits(unittest.TestCase):
                                   op.output_shape)
             parsed.pop("ResponseMetadata", None)
             self.assertEqual(parsed, result, f"{model} {action}")
+
+    def test_rest_routing_tells_shared_templates_apart(self):
+        from sim import protocols
+        from sim.services import Service
+        service = Service("s3")
+        for name in ("PutObject", "CopyObject", "GetBucketLifecycle",
+                     "GetBucketLifecycleConfiguration", "GetObject"):
+            service.action(name)(lambda call: {})
+        route = protocols.rest_route
+        self.assertEqual(route(service, "PUT", "/b/k/a%20b", set(), {}),
+                         ("PutObject", {"Bucket": "b", "Key": "k/a b"}))
+        self.assertEqual(route(service, "PUT", "/b/k", set(), {"x-amz-copy-source": "/a/b"})[0],
+                         "CopyObject")
+        self.assertEqual(route(service, "GET", "/b", {"lifecycle"}, {})[0],
+                         "GetBucketLifecycleConfiguration")     # the deprecated one sorts last
+        self.assertEqual(route(service, "GET", "/b", set(), {}), (None, None))
 
     def test_error_shapes_parse(self):
         import botocore.parsers

@@ -39,6 +39,13 @@ class Rule:
         unknown = set(match) - set(MATCH_KEYS)
         if unknown:
             raise FaultError(f"unknown match keys {sorted(unknown)}")
+        for key in ("ms", "jitter_ms", "chunk", "interval_ms", "count", "after", "probability",
+                    "status"):
+            value = spec.get(key)
+            if value is None:
+                continue
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+                raise FaultError(f"fault {key}: a non-negative number, not {value!r}")
         self.spec = spec
         self.kind = spec["kind"]
         self.match = match

@@ -415,7 +415,8 @@ def rest_route(service, method, path, query_keys, headers):
     Only operations the service handles compete. Several can share a method and URI template
     (S3 PutObject and CopyObject; GetBucketLifecycle and GetBucketLifecycleConfiguration): an
     operation whose required header members are absent is out, then the most specific
-    template wins (required query keys, literal length, required headers present).
+    template wins (required query keys, literal length, required headers present), then the
+    one the model does not mark deprecated.
     """
     best = None
     for name in service.handlers:
@@ -443,7 +444,8 @@ def rest_route(service, method, path, query_keys, headers):
         match = re.fullmatch(pattern.rstrip("/") + "/?", path)
         if not match:
             continue
-        score = (len(needed), len(re.sub(r"\{[^}]+\}", "", tpath)), len(required_headers))
+        score = (len(needed), len(re.sub(r"\{[^}]+\}", "", tpath)), len(required_headers),
+                 not op.deprecated)
         if best is None or score > best[0]:
             labels = {k: urllib.parse.unquote(v) for k, v in match.groupdict().items()}
             best = (score, name, labels)

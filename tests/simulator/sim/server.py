@@ -292,7 +292,9 @@ class Server(ThreadingHTTPServer):
         try:
             doc = json.loads(body) if body.strip() else {}
         except ValueError:
-            return _json_answer(400, {"error": "body is not JSON"})
+            doc = None
+        if not isinstance(doc, dict):
+            return _json_answer(400, {"error": "body must be a JSON object"})
         if path == "/__sim/health":
             return _json_answer(200, {"ok": True})
         if path == "/__sim/faults" and method == "GET":

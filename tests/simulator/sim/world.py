@@ -1,8 +1,9 @@
 """The simulated world: the loaded scenario plus what changes while it runs.
 
-Runtime state lives here and only here: issued temporary credentials, per-service
-per-account state (credential-report jobs, stored objects), the clock offset, fault
-rules and throttle buckets. One World per simulator process, passed to everything.
+The scenario's runtime state lives here and only here: issued temporary credentials,
+per-service per-account state (credential-report jobs, stored objects) and the clock
+offset. (Fault rules and throttle buckets are the pipeline's, in faults.py and
+throttle.py.) One World per simulator process, passed to everything.
 """
 
 import base64
@@ -10,7 +11,6 @@ import datetime
 import hashlib
 import secrets
 import threading
-import time
 
 from sim import scenario as scenario_mod
 
@@ -107,7 +107,6 @@ class World:
         self.lock = threading.RLock()
         self.sessions = {}
         self._state = {}
-        self.started = time.monotonic()
 
     def now(self):
         """The simulator's clock: real time shifted by the configured offset."""

@@ -12,12 +12,13 @@ SERVICE = Service(
     regional=False,
     errors={
         "throttle": ("TooManyRequestsException", 400,
-                     "AWS Organizations can't complete your request because another request is "
-                     "already in progress. Try again later."),
+                     "You have sent too many requests in too short a period of time. Try again "
+                     "later."),
         "access_denied": ("AccessDeniedException", 400,
                           "You don't have permissions to access this resource."),
         "invalid_token": ("InvalidInputException", 400,
                           "You specified an invalid value for nextToken."),
+        "validation": ("InvalidInputException", 400),
     },
     rates={"*": (5.0, 10.0)},
 )
