@@ -650,7 +650,8 @@ enum ev_err ev_aws_call(struct ev_aws *aws, const struct ev_aws_call *c,
 
 	int max_attempts = ev_retry_max_attempts(&aws->retry);
 	int last_cost = 0;
-	bool skew_retried = false;
+	bool skew_retried = false, region_retried = false;
+	struct ev_aws_call moved;
 	for (int n = 1;; n++) {
 		response_forget(out);
 		ev_http_response_reset(&out->http);
@@ -669,6 +670,31 @@ enum ev_err ev_aws_call(struct ev_aws *aws, const struct ev_aws_call *c,
 		    ev_aws_error_is_skew(err->aws_code) &&
 		    learn_skew(aws, out, local_now)) {
 			skew_retried = true;
+			n--;
+			continue;
+		}
+		/* S3 names the bucket's region when it was signed for another
+		 * (301 PermanentRedirect, 400 AuthorizationHeaderMalformed):
+		 * follow it once, as the SDKs do. */
+		const char *bucket_region =
+		    w.s3 ? ev_http_response_header(&out->http,
+						   "x-amz-bucket-region")
+			 : NULL;
+		if (!region_retried && bucket_region &&
+		    strcmp(bucket_region, w.ep.signing_region) != 0 &&
+		    strlen(bucket_region) < sizeof(out->signing_region)) {
+			region_retried = true;
+			moved = *c;
+			snprintf(out->signing_region,
+				 sizeof(out->signing_region), "%s",
+				 bucket_region);
+			moved.region = out->signing_region;
+			c = &moved;
+			wire_cleanup(&w);
+			memset(&w, 0, sizeof(w));
+			rc = build_wire(aws, c, &w, err);
+			if (rc != EV_OK)
+				break;
 			n--;
 			continue;
 		}

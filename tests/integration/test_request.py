@@ -164,6 +164,22 @@ class RequestAgainstSimulator(unittest.TestCase):
             with self.subTest(call=c):
                 self.ok(*c, "--region", "us-east-1")
 
+    def test_s3_reads(self):
+        bucket = "evident-demo-org-trail-111122223333"
+        lock = self.ok("s3", "GetObjectLockConfiguration",
+                       "Bucket=" + bucket)["response"]
+        self.assertEqual(lock["ObjectLockEnabled"], "Enabled")
+        life = self.ok("s3", "GetBucketLifecycleConfiguration",
+                       "Bucket=" + bucket)["response"]
+        self.assertIn("Rule", life)
+        listing = self.ok("s3", "ListObjectsV2", "Bucket=" + bucket,
+                          "max-keys=2")["response"]
+        self.assertIn("Contents", listing)
+        missing = self.call("s3", "GetObjectLockConfiguration",
+                            "Bucket=no-such-bucket-evident")
+        self.assertEqual(missing.returncode, 3)
+        self.assertIn("NoSuchBucket", missing.stderr)
+
     def test_unknown_service_is_a_usage_error(self):
         r = self.call("nosuch", "Foo")
         self.assertEqual(r.returncode, 2)
