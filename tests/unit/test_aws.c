@@ -426,6 +426,49 @@ static void malformed_success_body_is_an_error(void **state)
 	ev_aws_free(aws);
 }
 
+static void s3_follows_the_bucket_region_once(void **state)
+{
+	(void)state;
+	static const struct reply replies[] = {
+	    {400,
+	     {{"x-amz-bucket-region", "us-west-2"}},
+	     "<Error><Code>AuthorizationHeaderMalformed</Code><Message>the "
+	     "region 'eu-west-1' is wrong; expecting 'us-west-2'</Message>"
+	     "<Region>us-west-2</Region></Error>",
+	     EV_OK},
+	    {200,
+	     {{0}},
+	     "<LocationConstraint>us-west-2</LocationConstraint>",
+	     EV_OK},
+	};
+	struct script s;
+	struct ev_aws *aws = client(&s, replies, N(replies));
+	struct ev_uri_param p[] = {{"location", ""}};
+	struct ev_aws_call call = {.service = EV_SVC_S3,
+				   .action = "GetBucketLocation",
+				   .region = "eu-west-1",
+				   .bucket = "logs",
+				   .path = "/",
+				   .params = p,
+				   .n_params = 1};
+	struct ev_credentials c = creds();
+	struct ev_aws_response resp;
+	ev_aws_response_init(&resp);
+	struct ev_error err;
+	assert_int_equal(ev_aws_call(aws, &call, &c, &resp, &err), EV_OK);
+	assert_int_equal(s.calls, 2);
+	assert_string_equal(
+	    s.sent[0].url,
+	    "https://logs.s3.eu-west-1.amazonaws.com/?location=");
+	assert_string_equal(
+	    s.sent[1].url,
+	    "https://logs.s3.us-west-2.amazonaws.com/?location=");
+	assert_non_null(strstr(s.sent[1].authorization, "/us-west-2/s3/"));
+	assert_string_equal(resp.signing_region, "us-west-2");
+	ev_aws_response_cleanup(&resp);
+	ev_aws_free(aws);
+}
+
 struct pages {
 	int count;
 	char users[8][32];
@@ -643,6 +686,7 @@ int main(void)
 	    cmocka_unit_test(repeated_token_stops_pagination),
 	    cmocka_unit_test(json_pagination_sends_next_token),
 	    cmocka_unit_test(error_shapes),
+	    cmocka_unit_test(s3_follows_the_bucket_region_once),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
