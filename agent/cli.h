@@ -20,6 +20,7 @@ struct ev_cli_globals {
 	int verbosity;		 /* -1 quiet, 0 default, 1 verbose, 2 trace */
 };
 
+int ev_cmd_collect(const struct ev_cli_globals *g, int argc, char **argv);
 int ev_cmd_sign(const struct ev_cli_globals *g, int argc, char **argv);
 int ev_cmd_request(const struct ev_cli_globals *g, int argc, char **argv);
 int ev_cmd_controls(const struct ev_cli_globals *g, int argc, char **argv);

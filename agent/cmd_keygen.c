@@ -28,8 +28,7 @@ static void usage(FILE *out)
 }
 
 /* The configured path, as the other commands would read it. */
-static int configured_path(const struct ev_cli_globals *g, char *out,
-			   size_t n)
+static int configured_path(const struct ev_cli_globals *g, char *out, size_t n)
 {
 	struct ev_config cfg;
 	struct ev_error err;
@@ -56,8 +55,7 @@ static int configured_path(const struct ev_cli_globals *g, char *out,
 		fprintf(stderr, "evident keygen: no --out and no "
 				"agent.signing_key in the config\n");
 		exit_code = EV_EXIT_USAGE;
-	} else if ((size_t)snprintf(out, n, "%s", cfg.agent.signing_key) >=
-		   n) {
+	} else if ((size_t)snprintf(out, n, "%s", cfg.agent.signing_key) >= n) {
 		fprintf(stderr, "evident keygen: key path too long\n");
 		exit_code = EV_EXIT_USAGE;
 	}
@@ -82,7 +80,7 @@ int ev_cmd_keygen(const struct ev_cli_globals *g, int argc, char **argv)
 	const char *out = NULL;
 	bool force = false;
 	int opt;
-	optind = 1;
+	optind = 0;
 	while ((opt = getopt_long(argc, argv, "+o:fh", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'o':
@@ -152,8 +150,8 @@ int ev_cmd_keygen(const struct ev_cli_globals *g, int argc, char **argv)
 	}
 	if (rc != EV_OK) {
 		fprintf(stderr, "evident keygen: %s\n", err.message);
-		exit_code = rc == EV_E_INVALID ? EV_EXIT_USAGE
-					       : EV_EXIT_INCOMPLETE;
+		exit_code =
+		    rc == EV_E_INVALID ? EV_EXIT_USAGE : EV_EXIT_INCOMPLETE;
 	} else {
 		printf("private key: %s (mode 0600)\npublic key:  %s\n"
 		       "fingerprint: sha256:%s\n",

@@ -108,8 +108,10 @@ int ev_cmd_verify(const struct ev_cli_globals *g, int argc, char **argv)
 	size_t n_key_paths = 0;
 	bool trust_embedded = false, allow_pruned = false;
 	int opt;
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "+k:h", longopts, NULL)) != -1) {
+	/* 0 makes glibc's getopt start afresh; no leading '+' in the option
+	 * string, so options may follow DIR. */
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, "k:h", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'k':
 			if (n_key_paths == MAX_KEYS) {

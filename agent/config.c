@@ -12,13 +12,13 @@
 
 /* Bounds on what one file may ask for; a larger organization is split
  * with --shard rather than listed. */
-#define CONFIG_MAX_ACCOUNTS 50000
-#define CONFIG_MAX_REGIONS  64
-#define CONFIG_PATH_MAX	    4095
-#define CONFIG_ARN_MAX	    2048
-#define CONFIG_MAX_DOCUMENTS 256
+#define CONFIG_MAX_ACCOUNTS   50000
+#define CONFIG_MAX_REGIONS    64
+#define CONFIG_PATH_MAX	      4095
+#define CONFIG_ARN_MAX	      2048
+#define CONFIG_MAX_DOCUMENTS  256
 #define CONFIG_CONTROL_ID_MAX 64
-#define WHY_MAX		    200
+#define WHY_MAX		      200
 
 enum key_type {
 	KEY_STRING, /* char *: NULL when empty unless KEY_NONEMPTY */
@@ -705,8 +705,8 @@ static enum ev_err parse_documents(struct ev_config *cfg, const char *v,
 		bool path_ok = path_len > 0 && path[0] == '/' &&
 			       path_len <= CONFIG_PATH_MAX;
 		for (size_t i = 0; path_ok && i < path_len; i++)
-			path_ok = (unsigned char)path[i] >= 0x20 &&
-				  path[i] != 0x7f;
+			path_ok =
+			    (unsigned char)path[i] >= 0x20 && path[i] != 0x7f;
 		if (!path_ok) {
 			snprintf(why, n,
 				 "%.*s: a document is an absolute path of at "

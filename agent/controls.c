@@ -132,7 +132,8 @@ static bool text_clean(const char *s)
 
 /* Every member of o must be one of allowed (NULL-terminated). */
 static enum ev_err only_members(const char *name, const char *where, json_t *o,
-				const char *const *allowed, struct ev_error *err)
+				const char *const *allowed,
+				struct ev_error *err)
 {
 	const char *key;
 	json_t *val;
@@ -239,8 +240,8 @@ static void mask_names(char *out, size_t n, uint32_t mask)
 	for (size_t i = 0; i < EV_PROBE_COUNT_ && used < n; i++) {
 		if (!(mask & (1u << i)))
 			continue;
-		int w = snprintf(out + used, n - used, "%s%s",
-				 used ? ", " : "", ev_probes()[i].id);
+		int w = snprintf(out + used, n - used, "%s%s", used ? ", " : "",
+				 ev_probes()[i].id);
 		if (w < 0)
 			break;
 		used += (size_t)w;
@@ -275,8 +276,8 @@ static enum ev_err parse_programs(struct ev_catalog *c, json_t *arr,
 				&p->id, err));
 		EV_TRY(get_text(name, where, o, "title", true, CATALOG_TEXT_MAX,
 				&p->title, err));
-		EV_TRY(get_text(name, where, o, "version", true,
-				CATALOG_ID_MAX, &p->version, err));
+		EV_TRY(get_text(name, where, o, "version", true, CATALOG_ID_MAX,
+				&p->version, err));
 		EV_ENSURE_E(err, program_id_ok(p->id), EV_E_CONFIG,
 			    "catalog %s: %s: id \"%s\" must be letters and "
 			    "digits",
@@ -364,14 +365,14 @@ static enum ev_err parse_bounds(struct ev_catalog *c, size_t idx, json_t *arr,
 	if (!arr)
 		return EV_OK;
 	EV_ENSURE_E(err, json_is_array(arr), EV_E_CONFIG,
-		    "catalog %s: control %s: \"bounds\" must be an array",
-		    name, ctl->id);
+		    "catalog %s: control %s: \"bounds\" must be an array", name,
+		    ctl->id);
 	size_t n = json_array_size(arr);
 	if (n == 0)
 		return EV_OK;
 	EV_ENSURE_E(err, n <= EV_THRESHOLD_COUNT_, EV_E_CONFIG,
-		    "catalog %s: control %s: more bounds than thresholds",
-		    name, ctl->id);
+		    "catalog %s: control %s: more bounds than thresholds", name,
+		    ctl->id);
 	struct ev_control_bound *b = calloc(n, sizeof(*b));
 	EV_ENSURE(b, EV_E_NOMEM);
 	ctl->bounds = b;
@@ -428,8 +429,8 @@ static enum ev_err parse_control(struct ev_catalog *c, size_t idx, json_t *o,
 				 struct ev_error *err)
 {
 	static const char *const members[] = {
-	    "id",	"program",  "number",	       "title",
-	    "requirement", "evidence", "probes",	       "documents_required",
+	    "id",	   "program",  "number", "title",
+	    "requirement", "evidence", "probes", "documents_required",
 	    "documents",   "bounds",   NULL};
 	const char *name = c->source;
 	struct ev_control *ctl = &c->controls[idx];
@@ -468,10 +469,9 @@ static enum ev_err parse_control(struct ev_catalog *c, size_t idx, json_t *o,
 		    "catalog %s: %s: the id must be program-number (%s)", name,
 		    where, expect);
 	for (size_t j = 0; j < idx; j++)
-		EV_ENSURE_E(err, strcmp(c->controls[j].id, ctl->id) != 0,
-			    EV_E_CONFIG,
-			    "catalog %s: control %s is listed twice", name,
-			    ctl->id);
+		EV_ENSURE_E(
+		    err, strcmp(c->controls[j].id, ctl->id) != 0, EV_E_CONFIG,
+		    "catalog %s: control %s is listed twice", name, ctl->id);
 	json_t *dr = json_object_get(o, "documents_required");
 	EV_ENSURE_E(err, json_is_boolean(dr), EV_E_CONFIG,
 		    "catalog %s: %s: \"documents_required\" must be true or "
@@ -495,9 +495,8 @@ static enum ev_err catalog_build(struct ev_catalog *c, struct ev_error *err)
 	json_error_t jerr;
 	c->root = json_loadb(c->text, c->len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!c->root)
-		return ev_error_set(err, EV_E_MALFORMED,
-				    "catalog %s:%d:%d: %s", name, jerr.line,
-				    jerr.column, jerr.text);
+		return ev_error_set(err, EV_E_MALFORMED, "catalog %s:%d:%d: %s",
+				    name, jerr.line, jerr.column, jerr.text);
 	EV_ENSURE_E(err, json_is_object(c->root), EV_E_CONFIG,
 		    "catalog %s: the top level must be an object", name);
 	EV_TRY(only_members(name, "top level", c->root, members, err));
@@ -505,9 +504,8 @@ static enum ev_err catalog_build(struct ev_catalog *c, struct ev_error *err)
 	EV_ENSURE_E(err,
 		    json_is_integer(ver) &&
 			json_integer_value(ver) == CATALOG_VERSION,
-		    EV_E_CONFIG,
-		    "catalog %s: \"catalog_version\" must be %d", name,
-		    CATALOG_VERSION);
+		    EV_E_CONFIG, "catalog %s: \"catalog_version\" must be %d",
+		    name, CATALOG_VERSION);
 	EV_TRY(parse_programs(c, json_object_get(c->root, "programs"), err));
 	json_t *arr = json_object_get(c->root, "controls");
 	EV_ENSURE_E(err, json_is_array(arr) && json_array_size(arr) > 0,
@@ -587,8 +585,7 @@ static enum ev_err read_small_file(const char *path, size_t limit, char **out,
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0) {
 		int e = errno;
-		return ev_error_set(err,
-				    e == ENOENT ? EV_E_NOT_FOUND : EV_E_IO,
+		return ev_error_set(err, e == ENOENT ? EV_E_NOT_FOUND : EV_E_IO,
 				    "%s: %s", path, strerror(e));
 	}
 	struct stat st;
@@ -644,8 +641,8 @@ enum ev_err ev_catalog_load(const char *path, struct ev_catalog **out,
 	if (!path)
 		return ev_catalog_parse("built-in", ev_catalog_builtin,
 					ev_catalog_builtin_len, out, err);
-	char *text;
-	size_t len;
+	char *text = NULL;
+	size_t len = 0;
 	EV_TRY(read_small_file(path, CATALOG_MAX_BYTES, &text, &len, err));
 	return catalog_new(path, text, len, out, err);
 }
@@ -954,8 +951,7 @@ static enum ev_err hash_document(const char *control, const char *path,
 			goto out;
 		}
 		if (EVP_DigestUpdate(md, buf, (size_t)r) != 1) {
-			rc = ev_error_set(err, EV_E_INTERNAL,
-					  "SHA-256 failed");
+			rc = ev_error_set(err, EV_E_INTERNAL, "SHA-256 failed");
 			goto out;
 		}
 	}
@@ -1028,7 +1024,8 @@ static enum ev_err verdicts_build(struct ev_verdicts *v,
 				cs->regional = true;
 	}
 	for (int t = 0; t < EV_THRESHOLD_COUNT_; t++)
-		v->thresholds[t] = ev_threshold_value(cfg, (enum ev_threshold)t);
+		v->thresholds[t] =
+		    ev_threshold_value(cfg, (enum ev_threshold)t);
 	return attach_documents(v, cfg, err);
 }
 
@@ -1177,11 +1174,10 @@ static enum ev_err add_locked(struct ev_verdicts *v,
 						   x->resource, x->reason, NULL,
 						   NULL));
 			if (x->status == EV_STATUS_ERROR)
-				EV_TRY(entries_add(&cs->errors, x->account,
-						   x->region, probe->id,
-						   x->resource, x->reason,
-						   x->error_code,
-						   x->request_id));
+				EV_TRY(entries_add(
+				    &cs->errors, x->account, x->region,
+				    probe->id, x->resource, x->reason,
+				    x->error_code, x->request_id));
 			/* Examined means evidence came back from there. */
 			if (x->status != EV_STATUS_ERROR && x->account[0])
 				EV_TRY(examined_add(cs, x->account, bit));
@@ -1203,11 +1199,10 @@ static enum ev_err skip_locked(struct ev_verdicts *v, const char *account,
 			       bool failed)
 {
 	const char *why = reason && reason[0] ? reason : "no reason given";
-	if (region) {
-		failed ? v->regions_failed++ : v->regions_skipped++;
-	} else {
-		failed ? v->accounts_failed++ : v->accounts_skipped++;
-	}
+	size_t *total =
+	    region ? (failed ? &v->regions_failed : &v->regions_skipped)
+		   : (failed ? &v->accounts_failed : &v->accounts_skipped);
+	(*total)++;
 	if (failed) {
 		for (size_t k = 0; k < v->n; k++) {
 			struct control_state *cs = &v->cs[k];
@@ -1223,7 +1218,8 @@ static enum ev_err skip_locked(struct ev_verdicts *v, const char *account,
 	}
 	if (v->n_skips == v->cap_skips) {
 		size_t cap = v->cap_skips ? v->cap_skips * 2 : 16;
-		struct skip *grown = reallocarray(v->skips, cap, sizeof(*grown));
+		struct skip *grown =
+		    reallocarray(v->skips, cap, sizeof(*grown));
 		EV_ENSURE(grown, EV_E_NOMEM);
 		v->skips = grown;
 		v->cap_skips = cap;
@@ -1249,28 +1245,26 @@ static enum ev_err skip(struct ev_verdicts *v, const char *account,
 	return rc;
 }
 
-enum ev_err ev_verdicts_skip_account(struct ev_verdicts *v,
-				     const char *account, const char *reason)
+enum ev_err ev_verdicts_skip_account(struct ev_verdicts *v, const char *account,
+				     const char *reason)
 {
 	return skip(v, account, NULL, reason, false);
 }
 
-enum ev_err ev_verdicts_skip_region(struct ev_verdicts *v,
-				    const char *account, const char *region,
-				    const char *reason)
+enum ev_err ev_verdicts_skip_region(struct ev_verdicts *v, const char *account,
+				    const char *region, const char *reason)
 {
 	return skip(v, account, region ? region : "", reason, false);
 }
 
-enum ev_err ev_verdicts_fail_account(struct ev_verdicts *v,
-				     const char *account, const char *reason)
+enum ev_err ev_verdicts_fail_account(struct ev_verdicts *v, const char *account,
+				     const char *reason)
 {
 	return skip(v, account, NULL, reason, true);
 }
 
-enum ev_err ev_verdicts_fail_region(struct ev_verdicts *v,
-				    const char *account, const char *region,
-				    const char *reason)
+enum ev_err ev_verdicts_fail_region(struct ev_verdicts *v, const char *account,
+				    const char *region, const char *reason)
 {
 	return skip(v, account, region ? region : "", reason, true);
 }
@@ -1297,8 +1291,8 @@ static void reason_add(struct judgement *j, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* "111111111111/eu-west-1, 222222222222 and 3 more" from the first
- * distinct places of a list. */
+/* "111111111111/eu-west-1, 222222222222 and more": the first distinct
+ * places of a list. */
 static void places(char *out, size_t n, const struct entries *e)
 {
 	size_t used = 0, shown = 0;
@@ -1306,22 +1300,21 @@ static void places(char *out, size_t n, const struct entries *e)
 	for (size_t i = 0; i < e->n && used < n; i++) {
 		bool seen = false;
 		for (size_t k = 0; k < i && !seen; k++)
-			seen = strcmp(e->items[k].account,
-				      e->items[i].account) == 0 &&
-			       strcmp(e->items[k].region,
-				      e->items[i].region) == 0;
+			seen =
+			    strcmp(e->items[k].account, e->items[i].account) ==
+				0 &&
+			    strcmp(e->items[k].region, e->items[i].region) == 0;
 		if (seen)
 			continue;
 		if (shown == 4) {
 			snprintf(out + used, n - used, " and more");
 			return;
 		}
-		int w = snprintf(out + used, n - used, "%s%s%s%s",
-				 shown ? ", " : "",
-				 e->items[i].account[0] ? e->items[i].account
-							: "(no account)",
-				 e->items[i].region[0] ? "/" : "",
-				 e->items[i].region);
+		int w = snprintf(
+		    out + used, n - used, "%s%s%s%s", shown ? ", " : "",
+		    e->items[i].account[0] ? e->items[i].account
+					   : "(no account)",
+		    e->items[i].region[0] ? "/" : "", e->items[i].region);
 		if (w < 0)
 			return;
 		used += (size_t)w;
@@ -1370,8 +1363,7 @@ static void judge(const struct ev_verdicts *v, const struct control_state *cs,
 				   first->region[0] ? "/" : "", first->region,
 				   first->resource, first->reason);
 		else
-			reason_add(j, "%zu of %zu findings fail", fails,
-				   total);
+			reason_add(j, "%zu of %zu findings fail", fails, total);
 	} else if (j->loose) {
 		j->verdict = EV_VERDICT_NOT_MET;
 	} else if (errors > 0) {
@@ -1392,15 +1384,16 @@ static void judge(const struct ev_verdicts *v, const struct control_state *cs,
 	} else if (c->documents_required && cs->n_docs == 0) {
 		j->verdict = EV_VERDICT_PARTIAL;
 		reason_add(j,
-			   "machine evidence met (%zu findings); documents "
+			   "machine evidence met (%zu finding%s); documents "
 			   "required: %s",
-			   total, c->documents);
+			   total, total == 1 ? "" : "s", c->documents);
 	} else {
 		j->verdict = EV_VERDICT_MET;
 		reason_add(j,
 			   "every finding passes (%zu pass, %zu warn, %zu not "
 			   "applicable)",
-			   cs->counts[EV_STATUS_PASS], cs->counts[EV_STATUS_WARN],
+			   cs->counts[EV_STATUS_PASS],
+			   cs->counts[EV_STATUS_WARN],
 			   cs->counts[EV_STATUS_NOT_APPLICABLE]);
 	}
 
@@ -1442,8 +1435,8 @@ static size_t control_index(const struct ev_verdicts *v, const char *id)
 /* A sorted, merged copy of the accounts examined (the caller frees it);
  * NULL with *n = 0 when there are none or on allocation failure (then
  * *ok is false). */
-static struct examined *examined_copy(const struct control_state *cs,
-				      size_t *n, bool *ok)
+static struct examined *examined_copy(const struct control_state *cs, size_t *n,
+				      bool *ok)
 {
 	*n = 0;
 	if (cs->n_accounts == 0)
@@ -1538,16 +1531,15 @@ int ev_verdicts_exit_code(const struct ev_verdicts *v)
 	return rc;
 }
 
-static json_t *entries_json(struct jb *b, const struct entries *e,
-			    bool errors)
+static json_t *entries_json(struct jb *b, const struct entries *e, bool errors)
 {
 	json_t *arr = json_array();
 	for (size_t i = 0; i < e->n; i++) {
 		const struct entry *x = &e->items[i];
 		json_t *o = json_object();
 		jset(b, o, "account", jstr(x->account));
-		jset(b, o, "region", x->region[0] ? jstr(x->region)
-						  : json_null());
+		jset(b, o, "region",
+		     x->region[0] ? jstr(x->region) : json_null());
 		jset(b, o, "probe", x->probe ? jstr(x->probe) : json_null());
 		jset(b, o, "resource", jstr(x->resource));
 		jset(b, o, "reason", jstr(x->reason));
@@ -1635,7 +1627,7 @@ static json_t *documents_json(struct jb *b, const struct control_state *cs)
 		json_t *d = json_object();
 		jset(b, d, "path", jstr(cs->docs[i].path));
 		jset(b, d, "sha256", jstr(cs->docs[i].sha256));
-		jset(b, d, "bytes", json_integer((json_int_t)cs->docs[i].bytes));
+		jset(b, d, "size", json_integer((json_int_t)cs->docs[i].bytes));
 		jappend(b, arr, d);
 	}
 	jset(b, o, "attached", arr);
@@ -1704,7 +1696,8 @@ static json_t *json_locked(const struct ev_verdicts *v)
 
 	json_t *th = json_object();
 	for (int t = 0; t < EV_THRESHOLD_COUNT_; t++)
-		jset(&b, th, threshold_names[t], json_integer(v->thresholds[t]));
+		jset(&b, th, threshold_names[t],
+		     json_integer(v->thresholds[t]));
 	jset(&b, o, "thresholds", th);
 
 	json_t *cov = json_object();
@@ -1724,7 +1717,8 @@ static json_t *json_locked(const struct ev_verdicts *v)
 	}
 	json_t *sum = json_object();
 	for (int k = 0; k < EV_VERDICT_COUNT_; k++)
-		jset(&b, sum, verdict_names[k], json_integer((json_int_t)by[k]));
+		jset(&b, sum, verdict_names[k],
+		     json_integer((json_int_t)by[k]));
 	jset(&b, sum, "exit_code", json_integer(exit_code_locked(v)));
 	jset(&b, o, "summary", sum);
 	jset(&b, o, "controls", controls);
@@ -1743,6 +1737,30 @@ json_t *ev_verdicts_json(const struct ev_verdicts *v)
 	return o;
 }
 
+json_t *ev_verdicts_documents_json(const struct ev_verdicts *v)
+{
+	struct jb b = {true};
+	json_t *arr = json_array();
+	/* No lock: documents are fixed once ev_verdicts_new returns. */
+	for (size_t k = 0; k < v->n; k++) {
+		const struct control_state *cs = &v->cs[k];
+		for (size_t i = 0; i < cs->n_docs; i++) {
+			const struct document *d = &cs->docs[i];
+			json_t *o = json_object();
+			jset(&b, o, "control", jstr(cs->c->id));
+			jset(&b, o, "path", jstr(d->path));
+			jset(&b, o, "sha256", jstr(d->sha256));
+			jset(&b, o, "size", json_integer((json_int_t)d->bytes));
+			jappend(&b, arr, o);
+		}
+	}
+	if (!b.ok) {
+		json_decref(arr);
+		return NULL;
+	}
+	return arr;
+}
+
 /* ---- The table --------------------------------------------------------- */
 
 /* Writes at most max bytes of s, control bytes as '?', never cutting a
@@ -1754,8 +1772,8 @@ static size_t put_text(FILE *out, const char *s, size_t max)
 		size_t len = 1;
 		unsigned char c = (unsigned char)s[i];
 		if (c >= 0xc0)
-			while (len < 4 && ((unsigned char)s[i + len] & 0xc0) ==
-						  0x80)
+			while (len < 4 &&
+			       ((unsigned char)s[i + len] & 0xc0) == 0x80)
 				len++;
 		if (i + len > max)
 			break;
@@ -1813,8 +1831,9 @@ static void print_locked(const struct ev_verdicts *v, FILE *out, bool color)
 			fputs("...", out);
 		fputc('\n', out);
 	}
-	fprintf(out, "\n%zu controls: %zu met, %zu not met, %zu partial, %zu "
-		     "error\n",
+	fprintf(out,
+		"\n%zu controls: %zu met, %zu not met, %zu partial, %zu "
+		"error\n",
 		v->n, by[EV_VERDICT_MET], by[EV_VERDICT_NOT_MET],
 		by[EV_VERDICT_PARTIAL], by[EV_VERDICT_ERROR]);
 
@@ -1836,23 +1855,23 @@ static void print_locked(const struct ev_verdicts *v, FILE *out, bool color)
 			put_text(out, j.reasons[r], EV_VERDICT_REASON_MAX);
 			fputc('\n', out);
 		}
-		for (size_t f = 0; f < cs->failing.n && f < 3; f++) {
+		/* The first failure is in the first reason already. */
+		for (size_t f = 1; f < cs->failing.n && f < 4; f++) {
 			const struct entry *x = &cs->failing.items[f];
-			fprintf(out, "    fail %s%s%s ", x->account,
+			fprintf(out, "      also %s%s%s ", x->account,
 				x->region[0] ? "/" : "", x->region);
 			put_text(out, x->resource, 200);
 			fputs(": ", out);
 			put_text(out, x->reason, 300);
 			fputc('\n', out);
 		}
-		if (cs->failing.total > 3)
-			fprintf(out, "    ... and %zu more failing\n",
-				cs->failing.total - 3);
+		if (cs->failing.total > 4)
+			fprintf(out, "      ... and %zu more failing\n",
+				cs->failing.total - 4);
 	}
 }
 
-void ev_verdicts_print_table(const struct ev_verdicts *v, FILE *out,
-			     bool color)
+void ev_verdicts_print_table(const struct ev_verdicts *v, FILE *out, bool color)
 {
 	pthread_mutex_lock((pthread_mutex_t *)&v->lock);
 	print_locked(v, out, color);
@@ -1905,8 +1924,8 @@ json_t *ev_policy_json(const struct ev_config *cfg, bool member)
 	jset(&b, doc, "Version", jstr("2012-10-17"));
 	json_t *statements = json_array();
 	json_t *read = json_object();
-	jset(&b, read, "Sid", jstr(member ? "EvidentMemberReadOnly"
-					  : "EvidentReadOnly"));
+	jset(&b, read, "Sid",
+	     jstr(member ? "EvidentMemberReadOnly" : "EvidentReadOnly"));
 	jset(&b, read, "Effect", jstr("Allow"));
 	json_t *arr = json_array();
 	for (size_t i = 0; i < n; i++)

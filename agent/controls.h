@@ -30,7 +30,7 @@
 
 /* Failing resources (and errors) listed per control; the rest are
  * counted. */
-#define EV_VERDICTS_LIST_CAP 50
+#define EV_VERDICTS_LIST_CAP  50
 #define EV_VERDICT_REASON_MAX 512
 
 /* The configured thresholds a catalog bound may name; the name is the
@@ -58,18 +58,18 @@ struct ev_control_bound {
 };
 
 struct ev_catalog_program {
-	const char *id;	     /* "MSP" */
-	const char *title;   /* "AWS MSP Partner Program Validation Checklist" */
+	const char *id;	   /* "MSP" */
+	const char *title; /* "AWS MSP Partner Program Validation Checklist" */
 	const char *version; /* "3.1" */
 };
 
 struct ev_control {
-	const char *id;		 /* "MSP-8.1.5": program "-" number */
-	const char *program;	 /* "MSP" */
-	const char *number;	 /* "8.1.5", as the checklist numbers it */
+	const char *id;	     /* "MSP-8.1.5": program "-" number */
+	const char *program; /* "MSP" */
+	const char *number;  /* "8.1.5", as the checklist numbers it */
 	const char *title;
-	const char *requirement; /* the checklist's requirement, in short */
-	const char *evidence;	 /* what the checklist asks to see */
+	const char *requirement;   /* the checklist's requirement, in short */
+	const char *evidence;	   /* what the checklist asks to see */
 	const char *const *probes; /* ids in the probe table */
 	size_t n_probes;
 	bool documents_required;
@@ -164,11 +164,10 @@ enum ev_err ev_verdicts_add(struct ev_verdicts *v,
  * ("suspended", "not opted in (opt-in status not-opted-in)"). A skip never
  * changes a verdict. A region skip concerns the controls with regional
  * probes only. Errors: EV_E_NOMEM. */
-enum ev_err ev_verdicts_skip_account(struct ev_verdicts *v,
-				     const char *account,
+enum ev_err ev_verdicts_skip_account(struct ev_verdicts *v, const char *account,
 				     const char *reason) EV_MUST_CHECK;
-enum ev_err ev_verdicts_skip_region(struct ev_verdicts *v,
-				    const char *account, const char *region,
+enum ev_err ev_verdicts_skip_region(struct ev_verdicts *v, const char *account,
+				    const char *region,
 				    const char *reason) EV_MUST_CHECK;
 
 /* Coverage: an account (role not assumable) or a region (its region list
@@ -176,18 +175,17 @@ enum ev_err ev_verdicts_skip_region(struct ev_verdicts *v,
  * Listed like a skip, and counted as an error against every control it
  * concerns (all of them for an account, the regional ones for a region),
  * so none of those can be met. Errors: EV_E_NOMEM. */
-enum ev_err ev_verdicts_fail_account(struct ev_verdicts *v,
-				     const char *account,
+enum ev_err ev_verdicts_fail_account(struct ev_verdicts *v, const char *account,
 				     const char *reason) EV_MUST_CHECK;
-enum ev_err ev_verdicts_fail_region(struct ev_verdicts *v,
-				    const char *account, const char *region,
+enum ev_err ev_verdicts_fail_region(struct ev_verdicts *v, const char *account,
+				    const char *region,
 				    const char *reason) EV_MUST_CHECK;
 
 /* One control's outcome so far, for callers that branch on it. */
 struct ev_verdict_summary {
 	enum ev_verdict verdict;
 	size_t counts[EV_STATUS_COUNT_]; /* findings by status */
-	size_t failing;			 /* fail findings (all, listed or not) */
+	size_t failing; /* fail findings (all, listed or not) */
 	size_t failing_listed;
 	size_t errors; /* error findings and failed accounts/regions */
 	size_t errors_listed;
@@ -213,6 +211,12 @@ enum ev_err ev_verdicts_summary(const struct ev_verdicts *v,
  * configured values, and documents with their hashes. A new reference;
  * NULL on allocation failure. Call after the last add. */
 json_t *ev_verdicts_json(const struct ev_verdicts *v);
+
+/* The documents attached, for the manifest's top-level "documents": an
+ * array of {"control", "path", "sha256", "size"} in catalog order, hashed
+ * once by ev_verdicts_new. A new reference; NULL on allocation
+ * failure. */
+json_t *ev_verdicts_documents_json(const struct ev_verdicts *v);
 
 /* The table an auditor reads: program, control, verdict, counts, title,
  * then why each control short of met is so. Control bytes in text from

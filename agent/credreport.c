@@ -52,11 +52,11 @@ static const struct column columns[] = {
 struct csv {
 	const char *p;
 	size_t len, pos;
-	size_t row;	     /* of the record being read; the header is 1 */
-	struct ev_buf text;  /* the record's fields, each NUL-terminated */
-	size_t field_len;    /* of the field being read */
+	size_t row;	    /* of the record being read; the header is 1 */
+	struct ev_buf text; /* the record's fields, each NUL-terminated */
+	size_t field_len;   /* of the field being read */
 	size_t start[EV_CREDREPORT_MAX_FIELDS];
-	size_t n;	     /* fields in the record */
+	size_t n; /* fields in the record */
 };
 
 static const char *csv_field(const struct csv *c, size_t i)
@@ -412,9 +412,8 @@ json_t *ev_credreport_freshness(const struct ev_credreport *r, time_t now)
 	char iso[EV_ISO8601_LEN + 1];
 	ev_time_format_iso8601(r->generated_time, iso);
 	/* The report may be stamped a moment after our clock reads. */
-	json_int_t age = r->generated_time < now
-			     ? (json_int_t)(now - r->generated_time)
-			     : 0;
+	json_int_t age =
+	    r->generated_time < now ? (json_int_t)(now - r->generated_time) : 0;
 	return json_pack("{s:s, s:I}", "generated_time", iso, "age_seconds",
 			 age);
 }
@@ -518,7 +517,8 @@ static enum ev_err report_read(const struct ev_aws_response *resp,
 	    ev_aws_response_result(resp, "GetCredentialReport");
 	const char *format = ev_xml_path_text(res, "ReportFormat");
 	EV_ENSURE_E(err, !format || strcmp(format, "text/csv") == 0,
-		    EV_E_MALFORMED, "credential report: format is not text/csv");
+		    EV_E_MALFORMED,
+		    "credential report: format is not text/csv");
 	const char *generated = ev_xml_path_text(res, "GeneratedTime");
 	EV_ENSURE_E(err, generated, EV_E_MALFORMED,
 		    "credential report: no GeneratedTime");
@@ -573,8 +573,7 @@ static enum ev_err get_once(struct ev_probe_ctx *ctx, struct poll *p,
 	if (rc != EV_OK) {
 		/* ReportInProgress comes as a 404 the aws layer classes
 		 * with throttling; either way, wait. */
-		if (code_is(err, "ReportInProgress") ||
-		    rc == EV_E_THROTTLED) {
+		if (code_is(err, "ReportInProgress") || rc == EV_E_THROTTLED) {
 			*step = STEP_WAIT;
 			rc = EV_OK;
 		} else if (code_is(err, "ReportNotPresent") ||
@@ -603,9 +602,8 @@ static enum ev_err fetch(struct ev_probe_ctx *ctx, struct ev_credreport *r,
 	int regenerated = 0;
 	for (;;) {
 		enum step step = STEP_DONE;
-		enum ev_err rc =
-		    generating ? generate_once(ctx, p, &step, err)
-			       : get_once(ctx, p, r, &step, err);
+		enum ev_err rc = generating ? generate_once(ctx, p, &step, err)
+					    : get_once(ctx, p, r, &step, err);
 		if (rc != EV_OK && step != STEP_REGENERATE)
 			return rc;
 		switch (step) {

@@ -150,11 +150,11 @@ json_t *ev_credreport_bool_json(const struct ev_credreport_bool *b);
 /* The root-credential keys of GetAccountSummary's SummaryMap; -1 where a
  * key is absent. */
 struct ev_credreport_summary {
-	long mfa_enabled;		/* AccountMFAEnabled */
-	long access_keys_present;	/* AccountAccessKeysPresent */
-	long password_present;		/* AccountPasswordPresent */
-	long signing_certs_present;	/* AccountSigningCertificatesPresent */
-	long mfa_devices_in_use;	/* MFADevicesInUse: users' and root's */
+	long mfa_enabled;	    /* AccountMFAEnabled */
+	long access_keys_present;   /* AccountAccessKeysPresent */
+	long password_present;	    /* AccountPasswordPresent */
+	long signing_certs_present; /* AccountSigningCertificatesPresent */
+	long mfa_devices_in_use;    /* MFADevicesInUse: users' and root's */
 };
 
 /* One GetAccountSummary call through the door. *obs_id is set whether or

@@ -113,9 +113,9 @@ static bool remove_tree(int dirfd, const char *name, int depth)
 	if (!S_ISDIR(st.st_mode))
 		return unlinkat(dirfd, name, 0) == 0;
 	if (depth < REMOVE_DEPTH_MAX) {
-		int fd = openat(dirfd, name,
-				O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-				    O_CLOEXEC);
+		int fd =
+		    openat(dirfd, name,
+			   O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
 		if (d) {
 			empty_dir(d, fd, depth + 1, NULL);
@@ -155,9 +155,9 @@ static enum ev_err find_previous(struct ev_evidence *e, struct ev_error *err)
 		goto out;
 	}
 	for (size_t i = list.n; i-- > 0;) {
-		int sfd = openat(e->dirfd, list.names[i],
-				 O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-				     O_CLOEXEC);
+		int sfd =
+		    openat(e->dirfd, list.names[i],
+			   O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (sfd < 0)
 			continue;
 		struct ev_buf b;
@@ -206,6 +206,66 @@ static void evidence_free(struct ev_evidence *e)
 	free(e);
 }
 
+/* The steps of begin; what they leave half done, abort undoes. */
+static enum ev_err start(struct ev_evidence *e,
+			 const struct ev_evidence_options *o,
+			 struct ev_error *err)
+{
+	EV_ENSURE_E(err, o->snapshot_dir && *o->snapshot_dir, EV_E_CONFIG,
+		    "no snapshot directory");
+	EV_ENSURE_E(err, o->started_at > 0, EV_E_CONFIG, "no start time");
+	e->started_at = o->started_at;
+	ev_time_format_amz(o->started_at, e->name);
+	if (o->signing_key) {
+		e->key = o->signing_key;
+	} else {
+		EV_ENSURE_E(err, o->signing_key_path, EV_E_CONFIG,
+			    "no signing key (config agent.signing_key; "
+			    "`evident keygen` makes one)");
+		e->own_key = ev_keys_load_private(o->signing_key_path, err);
+		if (!e->own_key) {
+			ev_error_prefix(err, "signing key: ");
+			return err ? err->code : EV_E_CONFIG;
+		}
+		e->key = e->own_key;
+	}
+	EV_ENSURE_E(err, ev_keys_has_private(e->key), EV_E_CONFIG,
+		    "the signing key is not private");
+	e->dir = ev_strdup(o->snapshot_dir);
+	EV_ENSURE_E(err, e->dir, EV_E_NOMEM, "out of memory");
+	EV_TRY(make_dirs(e->dir, err));
+	e->dirfd = open(e->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	EV_ENSURE_E(err, e->dirfd >= 0, EV_E_IO, "%s: %s", e->dir,
+		    strerror(errno));
+	e->lockfd = openat(e->dirfd, LOCK_FILE,
+			   O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0640);
+	EV_ENSURE_E(err,
+		    e->lockfd >= 0 && flock(e->lockfd, LOCK_EX | LOCK_NB) == 0,
+		    EV_E_IO, "%s/%s: %s", e->dir, LOCK_FILE,
+		    errno == EWOULDBLOCK ? "another snapshot is being written"
+					 : strerror(errno));
+	/* Only the lock holder may remove leftovers: no other writer can be
+	 * filling one of them now. */
+	remove_leftovers(e->dirfd);
+	EV_TRY(find_previous(e, err));
+	char tmp[sizeof(e->tmp_name)];
+	snprintf(tmp, sizeof(tmp), "%s%s-%ld", EV_SNAPSHOT_TMP_PREFIX, e->name,
+		 (long)getpid());
+	EV_ENSURE_E(err, mkdirat(e->dirfd, tmp, 0750) == 0, EV_E_IO,
+		    "%s/%s: %s", e->dir, tmp, strerror(errno));
+	memcpy(e->tmp_name, tmp, sizeof(tmp)); /* now abort removes it */
+	e->tmpfd = openat(e->dirfd, e->tmp_name,
+			  O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	EV_ENSURE_E(err,
+		    e->tmpfd >= 0 && mkdirat(e->tmpfd, ACCOUNTS_DIR, 0750) == 0,
+		    EV_E_IO, "%s/%s: %s", e->dir, e->tmp_name, strerror(errno));
+	e->accfd = openat(e->tmpfd, ACCOUNTS_DIR,
+			  O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	EV_ENSURE_E(err, e->accfd >= 0, EV_E_IO, "%s/%s/%s: %s", e->dir,
+		    e->tmp_name, ACCOUNTS_DIR, strerror(errno));
+	return EV_OK;
+}
+
 struct ev_evidence *ev_evidence_begin(const struct ev_evidence_options *o,
 				      struct ev_error *err)
 {
@@ -215,82 +275,11 @@ struct ev_evidence *ev_evidence_begin(const struct ev_evidence_options *o,
 		return NULL;
 	}
 	e->dirfd = e->lockfd = e->tmpfd = e->accfd = -1;
-	if (!o->snapshot_dir || !*o->snapshot_dir) {
-		ev_error_set(err, EV_E_CONFIG, "no snapshot directory");
-		goto fail;
-	}
-	if (o->started_at <= 0) {
-		ev_error_set(err, EV_E_CONFIG, "no start time");
-		goto fail;
-	}
-	e->started_at = o->started_at;
-	ev_time_format_amz(o->started_at, e->name);
-	if (o->signing_key) {
-		e->key = o->signing_key;
-	} else if (o->signing_key_path) {
-		e->own_key = ev_keys_load_private(o->signing_key_path, err);
-		if (!e->own_key) {
-			ev_error_prefix(err, "signing key: ");
-			goto fail;
-		}
-		e->key = e->own_key;
-	} else {
-		ev_error_set(err, EV_E_CONFIG,
-			     "no signing key (config agent.signing_key; "
-			     "`evident keygen` makes one)");
-		goto fail;
-	}
-	if (!ev_keys_has_private(e->key)) {
-		ev_error_set(err, EV_E_CONFIG, "the signing key is not private");
-		goto fail;
-	}
-	e->dir = ev_strdup(o->snapshot_dir);
-	if (!e->dir) {
-		ev_error_set(err, EV_E_NOMEM, "out of memory");
-		goto fail;
-	}
-	if (make_dirs(e->dir, err) != EV_OK)
-		goto fail;
-	e->dirfd = open(e->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (e->dirfd < 0) {
-		ev_error_set(err, EV_E_IO, "%s: %s", e->dir, strerror(errno));
-		goto fail;
-	}
-	e->lockfd = openat(e->dirfd, LOCK_FILE,
-			   O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0640);
-	if (e->lockfd < 0 || flock(e->lockfd, LOCK_EX | LOCK_NB) != 0) {
-		int en = errno;
-		ev_error_set(err, EV_E_IO, "%s/%s: %s", e->dir, LOCK_FILE,
-			     en == EWOULDBLOCK
-				 ? "another snapshot is being written"
-				 : strerror(en));
-		goto fail;
-	}
-	remove_leftovers(e->dirfd);
-	if (find_previous(e, err) != EV_OK)
-		goto fail;
-	snprintf(e->tmp_name, sizeof(e->tmp_name), "%s%s-%ld",
-		 EV_SNAPSHOT_TMP_PREFIX, e->name, (long)getpid());
-	if (mkdirat(e->dirfd, e->tmp_name, 0750) != 0) {
-		ev_error_set(err, EV_E_IO, "%s/%s: %s", e->dir, e->tmp_name,
-			     strerror(errno));
-		e->tmp_name[0] = '\0';
-		goto fail;
-	}
-	e->tmpfd = openat(e->dirfd, e->tmp_name,
-			  O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (e->tmpfd < 0 || mkdirat(e->tmpfd, ACCOUNTS_DIR, 0750) != 0 ||
-	    (e->accfd = openat(e->tmpfd, ACCOUNTS_DIR,
-			       O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-				   O_CLOEXEC)) < 0) {
-		ev_error_set(err, EV_E_IO, "%s/%s: %s", e->dir, e->tmp_name,
-			     strerror(errno));
-		goto fail;
+	if (start(e, o, err) != EV_OK) {
+		ev_evidence_abort(e);
+		return NULL;
 	}
 	return e;
-fail:
-	ev_evidence_abort(e);
-	return NULL;
 }
 
 void ev_evidence_abort(struct ev_evidence *e)
@@ -361,16 +350,14 @@ static enum ev_err write_json_file(int dirfd, const char *name,
 {
 	struct sink s;
 	memset(&s, 0, sizeof(s));
-	s.fd = openat(dirfd, name,
-		      O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-		      0640);
+	s.fd =
+	    openat(dirfd, name,
+		   O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
 	if (s.fd < 0) {
 		int en = errno;
-		return ev_error_set(err,
-				    en == EEXIST ? EV_E_INVALID : EV_E_IO,
-				    "%s: %s", name,
-				    en == EEXIST ? "written twice"
-						 : strerror(en));
+		return ev_error_set(
+		    err, en == EEXIST ? EV_E_INVALID : EV_E_IO, "%s: %s", name,
+		    en == EEXIST ? "written twice" : strerror(en));
 	}
 	enum ev_err rc = EV_OK;
 	s.md = EVP_MD_CTX_new();
@@ -383,10 +370,9 @@ static enum ev_err write_json_file(int dirfd, const char *name,
 	if (json_dump_callback(json, sink_write, &s, JSON_INDENT(2)) != 0 ||
 	    (trailer && sink_write(trailer, strlen(trailer), &s) != 0) ||
 	    sink_flush(&s) != 0) {
-		rc = ev_error_set(err, s.error ? EV_E_IO : EV_E_NOMEM,
-				  "%s: %s", name,
-				  s.error ? strerror(s.error)
-					  : "cannot encode JSON");
+		rc = ev_error_set(
+		    err, s.error ? EV_E_IO : EV_E_NOMEM, "%s: %s", name,
+		    s.error ? strerror(s.error) : "cannot encode JSON");
 		goto out;
 	}
 	if (fsync(s.fd) != 0) {
@@ -470,9 +456,9 @@ out:
 
 static json_t *body_json(const struct ev_observation *x)
 {
-	json_t *b = json_pack("{s:o,s:I}", "sha256",
-			      str_or_null(x->body_sha256), "size",
-			      (json_int_t)x->body_len);
+	json_t *b =
+	    json_pack("{s:o,s:I}", "sha256", str_or_null(x->body_sha256),
+		      "size", (json_int_t)x->body_len);
 	if (!b)
 		return NULL;
 	const char *encoding;
@@ -547,9 +533,9 @@ static json_t *coverage_json(const struct ev_evidence_account *a)
 	if (!c)
 		return NULL;
 	for (size_t i = 0; i < a->n_regions; i++)
-		if (json_array_append_new(regions,
-					  json_string(a->regions[i] ? a->regions[i]
-								    : "")) != 0)
+		if (json_array_append_new(
+			regions,
+			json_string(a->regions[i] ? a->regions[i] : "")) != 0)
 			goto fail;
 	for (size_t i = 0; i < a->n_regions_skipped; i++) {
 		const struct ev_evidence_region_skip *r =
@@ -597,8 +583,8 @@ static json_t *account_json(const struct ev_evidence *e,
 	    "{s:i,s:s,s:{s:s,s:o},s:o,s:o,s:o,s:o,s:O?}", "format",
 	    EV_EVIDENCE_FORMAT, "snapshot", e->name, "account", "id", a->id,
 	    "name", str_or_null(a->name), "collection", collection_json(a),
-	    "coverage", coverage_json(a), "findings", findings,
-	    "observations", observations, "facts", a->facts);
+	    "coverage", coverage_json(a), "findings", findings, "observations",
+	    observations, "facts", a->facts);
 	if (!root)
 		return NULL;
 	for (size_t i = 0; a->findings && i < a->findings->n; i++)
@@ -699,14 +685,13 @@ static json_t *parts_json(struct ev_evidence *e)
 		snprintf(path, sizeof(path), "%s/%s.json", ACCOUNTS_DIR,
 			 p->account);
 		if (json_array_append_new(
-			parts,
-			json_pack("{s:s,s:s,s:I,s:s,s:s}", "path", path,
-				  "sha256", p->sha256, "size",
-				  (json_int_t)p->size, "account", p->account,
-				  "collection",
-				  p->status == EV_COLLECTION_COLLECTED
-				      ? "collected"
-				      : "skipped")) != 0) {
+			parts, json_pack("{s:s,s:s,s:I,s:s,s:s}", "path", path,
+					 "sha256", p->sha256, "size",
+					 (json_int_t)p->size, "account",
+					 p->account, "collection",
+					 p->status == EV_COLLECTION_COLLECTED
+					     ? "collected"
+					     : "skipped")) != 0) {
 			json_decref(parts);
 			return NULL;
 		}
@@ -739,8 +724,8 @@ static enum ev_err manifest_json(struct ev_evidence *e, json_t *fields,
 	    EV_VERSION, "started_at", iso_time(e->started_at), "finished_at",
 	    iso_time(now > e->started_at ? now : e->started_at), "previous",
 	    previous, "signing_key", "algorithm", "ed25519",
-	    "fingerprint_sha256", ev_keys_fingerprint(e->key),
-	    "public_key_pem", ev_buf_str(&pem));
+	    "fingerprint_sha256", ev_keys_fingerprint(e->key), "public_key_pem",
+	    ev_buf_str(&pem));
 	ev_buf_cleanup(&pem);
 	json_t *parts = m ? parts_json(e) : NULL;
 	if (!parts || json_object_update(m, fields) != 0 ||
@@ -755,9 +740,9 @@ static enum ev_err manifest_json(struct ev_evidence *e, json_t *fields,
 static enum ev_err write_bytes(int dirfd, const char *name, const void *p,
 			       size_t n, struct ev_error *err)
 {
-	int fd = openat(dirfd, name,
-			O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-			0640);
+	int fd =
+	    openat(dirfd, name,
+		   O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
 	EV_ENSURE_E(err, fd >= 0, EV_E_IO, "%s: %s", name, strerror(errno));
 	const char *c = p;
 	enum ev_err rc = EV_OK;
@@ -808,8 +793,8 @@ static int rename_noreplace(int dirfd, const char *from, const char *to)
 	return r;
 }
 
-static enum ev_err finish(struct ev_evidence *e, json_t *fields,
-			  char *out_dir, size_t n, struct ev_error *err)
+static enum ev_err finish(struct ev_evidence *e, json_t *fields, char *out_dir,
+			  size_t n, struct ev_error *err)
 {
 	EV_TRY(check_fields(fields, err));
 	json_t *m;
@@ -848,8 +833,8 @@ static enum ev_err finish(struct ev_evidence *e, json_t *fields,
 				 bytes.len, err);
 	ev_buf_cleanup(&bytes);
 	EV_TRY(rc);
-	EV_TRY(write_bytes(e->tmpfd, EV_MANIFEST_SIG_FILE, sig, sizeof(sig),
-			   err));
+	EV_TRY(
+	    write_bytes(e->tmpfd, EV_MANIFEST_SIG_FILE, sig, sizeof(sig), err));
 	EV_TRY(sync_fd(e->accfd, ACCOUNTS_DIR, err));
 	EV_TRY(sync_fd(e->tmpfd, e->tmp_name, err));
 	EV_ENSURE_E(err, rename_noreplace(e->dirfd, e->tmp_name, e->name) == 0,
@@ -871,8 +856,9 @@ enum ev_err ev_evidence_commit(struct ev_evidence *e, json_t *manifest_fields,
 	if (out_dir && n)
 		out_dir[0] = '\0';
 	json_t *fields = manifest_fields ? manifest_fields : json_object();
-	enum ev_err rc = fields ? finish(e, fields, out_dir, n, err)
-				: ev_error_set(err, EV_E_NOMEM, "out of memory");
+	enum ev_err rc = fields
+			     ? finish(e, fields, out_dir, n, err)
+			     : ev_error_set(err, EV_E_NOMEM, "out of memory");
 	json_decref(fields);
 	ev_evidence_abort(e);
 	return rc;
@@ -885,7 +871,8 @@ enum ev_err ev_evidence_document(const char *path, json_t **out,
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0) {
 		int en = errno;
-		return ev_error_set(err, en == ENOENT ? EV_E_NOT_FOUND : EV_E_IO,
+		return ev_error_set(err,
+				    en == ENOENT ? EV_E_NOT_FOUND : EV_E_IO,
 				    "%s: %s", path, strerror(en));
 	}
 	enum ev_err rc = EV_OK;

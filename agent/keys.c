@@ -70,7 +70,8 @@ struct ev_key *ev_keys_generate(struct ev_error *err)
 	EVP_PKEY *pkey = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
 	if (!pkey) {
 		ERR_clear_error();
-		ev_error_set(err, EV_E_INTERNAL, "Ed25519 key generation failed");
+		ev_error_set(err, EV_E_INTERNAL,
+			     "Ed25519 key generation failed");
 		return NULL;
 	}
 	return wrap(pkey, true, err);
@@ -142,6 +143,24 @@ out:
 	return rc;
 }
 
+/* A public-only copy of an Ed25519 key (the private one is freed), so a
+ * verifier never holds a private key it was not meant to have. NULL when
+ * pkey is not Ed25519. */
+static EVP_PKEY *public_half(EVP_PKEY *pkey)
+{
+	unsigned char raw[32];
+	size_t raw_len = sizeof(raw);
+	EVP_PKEY *pub = NULL;
+	if (EVP_PKEY_is_a(pkey, "ED25519") &&
+	    EVP_PKEY_get_raw_public_key(pkey, raw, &raw_len) == 1 &&
+	    raw_len == sizeof(raw))
+		pub = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, raw,
+						  raw_len);
+	EVP_PKEY_free(pkey);
+	ERR_clear_error();
+	return pub;
+}
+
 static struct ev_key *load(const char *path, bool want_private,
 			   struct ev_error *err)
 {
@@ -169,7 +188,14 @@ static struct ev_key *load(const char *path, bool want_private,
 			     want_private ? "private" : "public");
 		goto out;
 	}
-	k = wrap(pkey, is_private, err);
+	if (is_private && !want_private)
+		pkey = public_half(pkey);
+	if (!pkey) {
+		ev_error_set(err, EV_E_MALFORMED, "%s: not an Ed25519 key",
+			     path);
+		goto out;
+	}
+	k = wrap(pkey, is_private && want_private, err);
 	if (!k)
 		ev_error_prefix(err, "%s: ", path);
 out:
@@ -259,8 +285,7 @@ enum ev_err ev_keys_verify(const struct ev_key *k, const void *msg, size_t n,
 			   struct ev_error *err)
 {
 	EV_ENSURE_E(err, sig_len == EV_KEYS_SIG_LEN, EV_E_AUTH,
-		    "signature is %zu bytes, not %d", sig_len,
-		    EV_KEYS_SIG_LEN);
+		    "signature is %zu bytes, not %d", sig_len, EV_KEYS_SIG_LEN);
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	EV_ENSURE_E(err, ctx, EV_E_NOMEM, "out of memory");
 	int init = EVP_DigestVerifyInit(ctx, NULL, NULL, NULL, k->pkey);
@@ -270,8 +295,7 @@ enum ev_err ev_keys_verify(const struct ev_key *k, const void *msg, size_t n,
 	EV_ENSURE_E(err, init == 1, EV_E_INTERNAL,
 		    "Ed25519 verification could not start");
 	EV_ENSURE_E(err, ok == 1, EV_E_AUTH,
-		    "signature does not match (key sha256:%s)",
-		    k->fingerprint);
+		    "signature does not match (key sha256:%s)", k->fingerprint);
 	return EV_OK;
 }
 
@@ -337,8 +361,8 @@ static enum ev_err write_file(const char *path, const struct ev_buf *text,
 		rc = ev_error_set(err, EV_E_IO, "%s: %s", target,
 				  strerror(errno));
 	if (rc == EV_OK && force && rename(tmp, path) != 0)
-		rc = ev_error_set(err, EV_E_IO, "%s: %s", path,
-				  strerror(errno));
+		rc =
+		    ev_error_set(err, EV_E_IO, "%s: %s", path, strerror(errno));
 	if (rc != EV_OK) {
 		(void)unlink(target);
 		return rc;

@@ -23,8 +23,8 @@
 #include "buf.h"
 #include "err.h"
 
-#define EV_KEYS_SIG_LEN		64 /* Ed25519 signature */
-#define EV_KEYS_FINGERPRINT_LEN 64 /* hex SHA-256 of the raw public key */
+#define EV_KEYS_SIG_LEN		64   /* Ed25519 signature */
+#define EV_KEYS_FINGERPRINT_LEN 64   /* hex SHA-256 of the raw public key */
 #define EV_KEYS_PEM_MAX		4096 /* a key file or embedded PEM */
 
 struct ev_key;

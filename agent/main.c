@@ -18,7 +18,12 @@ struct command {
 };
 
 static const struct command commands[] = {
+    {"collect", "collect evidence now and write a signed snapshot",
+     ev_cmd_collect},
+    {"controls", "list the audit controls and what evidences them",
+     ev_cmd_controls},
     {"keygen", "make the Ed25519 key that signs snapshots", ev_cmd_keygen},
+    {"policy", "print the read-only IAM policy the agent needs", ev_cmd_policy},
     {"request", "make one signed AWS API call and print the response",
      ev_cmd_request},
     {"sign", "sign a raw HTTP request read from stdin (SigV4)", ev_cmd_sign},

@@ -17,9 +17,8 @@
 #include "timefmt.h"
 
 const char *const ev_manifest_reserved_keys[] = {
-    "format",	   "snapshot", "agent_version", "started_at",
-    "finished_at", "previous", "signing_key",	"parts",
-    NULL,
+    "format",	"snapshot",    "agent_version", "started_at", "finished_at",
+    "previous", "signing_key", "parts",		NULL,
 };
 
 /* Problems reported one by one per snapshot before the rest are only
@@ -143,8 +142,8 @@ static enum ev_err get_time(json_t *obj, const char *key, time_t *out,
 {
 	const char *s;
 	EV_TRY(get_string(obj, "", key, 64, &s, err));
-	EV_ENSURE_E(err, ev_time_parse_iso8601(s, out) == EV_OK,
-		    EV_E_MALFORMED, "%s: not an ISO 8601 time", key);
+	EV_ENSURE_E(err, ev_time_parse_iso8601(s, out) == EV_OK, EV_E_MALFORMED,
+		    "%s: not an ISO 8601 time", key);
 	return EV_OK;
 }
 
@@ -235,13 +234,12 @@ static enum ev_err parse_parts(json_t *root, struct ev_manifest *m,
 			    EV_E_MALFORMED, "parts[%zu].path: not allowed", i);
 		EV_TRY(get_hex64(p, "parts[].", "sha256", x->sha256, err));
 		json_t *size = json_object_get(p, "size");
-		EV_ENSURE_E(err,
-			    json_is_integer(size) &&
-				json_integer_value(size) >= 0 &&
-				(uint64_t)json_integer_value(size) <=
-				    EV_MANIFEST_PART_MAX_SIZE,
-			    EV_E_MALFORMED,
-			    "parts[%zu].size: not a size in bytes", i);
+		EV_ENSURE_E(
+		    err,
+		    json_is_integer(size) && json_integer_value(size) >= 0 &&
+			(uint64_t)json_integer_value(size) <=
+			    EV_MANIFEST_PART_MAX_SIZE,
+		    EV_E_MALFORMED, "parts[%zu].size: not a size in bytes", i);
 		x->size = (uint64_t)json_integer_value(size);
 		x->path = ev_strdup(path);
 		EV_ENSURE_E(err, x->path, EV_E_NOMEM, "out of memory");
@@ -249,10 +247,9 @@ static enum ev_err parse_parts(json_t *root, struct ev_manifest *m,
 	}
 	qsort(m->parts, m->n_parts, sizeof(*m->parts), part_cmp);
 	for (size_t i = 1; i < m->n_parts; i++)
-		EV_ENSURE_E(err,
-			    strcmp(m->parts[i - 1].path, m->parts[i].path) != 0,
-			    EV_E_MALFORMED, "parts: %s listed twice",
-			    m->parts[i].path);
+		EV_ENSURE_E(
+		    err, strcmp(m->parts[i - 1].path, m->parts[i].path) != 0,
+		    EV_E_MALFORMED, "parts: %s listed twice", m->parts[i].path);
 	return EV_OK;
 }
 
@@ -261,8 +258,8 @@ static enum ev_err parse_parts(json_t *root, struct ev_manifest *m,
  * writer produced. */
 static enum ev_err check_caller_fields(json_t *root, struct ev_error *err)
 {
-	static const char *const objects[] = {"identity", "scope",
-					      "thresholds", "api_calls"};
+	static const char *const objects[] = {"identity", "scope", "thresholds",
+					      "api_calls"};
 	for (size_t i = 0; i < sizeof(objects) / sizeof(objects[0]); i++) {
 		json_t *v = json_object_get(root, objects[i]);
 		EV_ENSURE_E(err, !v || json_is_object(v), EV_E_MALFORMED,
@@ -330,6 +327,9 @@ enum ev_err ev_manifest_parse(const void *bytes, size_t n,
 		    "manifest larger than %u bytes", EV_MANIFEST_MAX);
 	json_error_t jerr;
 	json_t *root = json_loadb(bytes, n, JSON_REJECT_DUPLICATES, &jerr);
+	EV_ENSURE_E(err,
+		    root || json_error_code(&jerr) != json_error_out_of_memory,
+		    EV_E_NOMEM, "out of memory");
 	EV_ENSURE_E(err, root, EV_E_MALFORMED, "not JSON: line %d: %.120s",
 		    jerr.line, jerr.text);
 	enum ev_err rc = parse_root(root, m, err);
@@ -345,15 +345,13 @@ struct ev_manifest_part *ev_manifest_find_part(struct ev_manifest *m,
 	struct ev_manifest_part key = {.path = (char *)path};
 	if (!m->n_parts)
 		return NULL;
-	return bsearch(&key, m->parts, m->n_parts, sizeof(*m->parts),
-		       part_cmp);
+	return bsearch(&key, m->parts, m->n_parts, sizeof(*m->parts), part_cmp);
 }
 
 static enum ev_err open_error(int e, const char *name, struct ev_error *err)
 {
 	if (e == ENOENT)
-		return ev_error_set(err, EV_E_NOT_FOUND, "%s is missing",
-				    name);
+		return ev_error_set(err, EV_E_NOT_FOUND, "%s is missing", name);
 	if (e == ELOOP)
 		return ev_error_set(err, EV_E_IO, "%s is a symbolic link",
 				    name);
@@ -363,9 +361,9 @@ static enum ev_err open_error(int e, const char *name, struct ev_error *err)
 enum ev_err ev_manifest_read_file(int dirfd, const char *name, size_t limit,
 				  struct ev_buf *out, struct ev_error *err)
 {
-	int fd = openat(dirfd, name,
-			O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY |
-			    O_NONBLOCK);
+	int fd =
+	    openat(dirfd, name,
+		   O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
 		return open_error(errno, name, err);
 	enum ev_err rc = EV_OK;
@@ -376,8 +374,8 @@ enum ev_err ev_manifest_read_file(int dirfd, const char *name, size_t limit,
 		goto out;
 	}
 	if ((uint64_t)st.st_size > limit) {
-		rc = ev_error_set(err, EV_E_LIMIT, "%s is larger than %zu bytes",
-				  name, limit);
+		rc = ev_error_set(err, EV_E_LIMIT,
+				  "%s is larger than %zu bytes", name, limit);
 		goto out;
 	}
 	char chunk[16384];
@@ -451,8 +449,8 @@ enum ev_err ev_manifest_list(const char *dir, struct ev_manifest_names *out,
 				goto out;
 			}
 			size_t cap = out->cap ? out->cap * 2 : 64;
-			void *p = reallocarray(out->names, cap,
-					       sizeof(*out->names));
+			void *p =
+			    reallocarray(out->names, cap, sizeof(*out->names));
 			if (!p) {
 				rc = ev_error_set(err, EV_E_NOMEM,
 						  "out of memory");
@@ -527,7 +525,8 @@ static const char *short_hash(const char *hex, char out[13])
 }
 
 static void check_signature(struct verifier *v, int sfd,
-			    const struct ev_manifest *m, const struct ev_buf *mb)
+			    const struct ev_manifest *m,
+			    const struct ev_buf *mb)
 {
 	struct ev_buf sig;
 	struct ev_error e;
@@ -545,8 +544,8 @@ static void check_signature(struct verifier *v, int sfd,
 			   m->key_fingerprint) == 0)
 			key = v->o->keys[i];
 	if (!key && v->o->n_keys == 0 && v->o->trust_embedded_key) {
-		embedded = ev_keys_from_public_pem(
-		    m->key_pem, strlen(m->key_pem), &e);
+		embedded =
+		    ev_keys_from_public_pem(m->key_pem, strlen(m->key_pem), &e);
 		if (!embedded) {
 			emit(v, v->name, EV_PROBLEM_MANIFEST,
 			     "signing_key.public_key_pem: %s", e.message);
@@ -589,7 +588,7 @@ static long find_snapshot(const struct ev_manifest_names *l, const char *name)
 }
 
 static void check_chain(struct verifier *v, const struct ev_manifest *m,
-			bool first, struct ev_buf *note)
+			bool first, char *note, size_t note_size)
 {
 	char a[13], b[13];
 	if (!m->has_previous) {
@@ -599,14 +598,14 @@ static void check_chain(struct verifier *v, const struct ev_manifest *m,
 			     "although %s precedes it",
 			     v->prev_name);
 		else
-			(void)ev_buf_append_str(note, ", first of the chain");
+			snprintf(note, note_size, ", first of the chain");
 		return;
 	}
 	if (first) {
 		if (v->o->allow_pruned)
-			(void)ev_buf_printf(note,
-					    ", chain starts after %s (pruned)",
-					    m->previous_snapshot);
+			snprintf(note, note_size,
+				 ", chain starts after %s (pruned)",
+				 m->previous_snapshot);
 		else
 			emit(v, v->name, EV_PROBLEM_CHAIN_DELETED,
 			     "previous snapshot %s is not present (deleted? "
@@ -626,8 +625,8 @@ static void check_chain(struct verifier *v, const struct ev_manifest *m,
 			     v->prev_name, short_hash(v->prev_hash, a),
 			     short_hash(m->previous_sha256, b));
 		else
-			(void)ev_buf_printf(note, ", chained to %s",
-					    v->prev_name);
+			snprintf(note, note_size, ", chained to %s",
+				 v->prev_name);
 		return;
 	}
 	long at = find_snapshot(v->list, m->previous_snapshot);
@@ -652,9 +651,9 @@ static void check_chain(struct verifier *v, const struct ev_manifest *m,
 static void check_part(struct verifier *v, int dirfd, const char *entry,
 		       struct ev_manifest_part *part)
 {
-	int fd = openat(dirfd, entry,
-			O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY |
-			    O_NONBLOCK);
+	int fd =
+	    openat(dirfd, entry,
+		   O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	struct stat st;
 	if (fd < 0 || fstat(fd, &st) != 0) {
 		emit(v, v->name, EV_PROBLEM_UNREADABLE, "%s: %s", part->path,
@@ -700,8 +699,8 @@ static void check_part(struct verifier *v, int dirfd, const char *entry,
 		emit(v, v->name, EV_PROBLEM_PART_CHANGED,
 		     "%s changed: %llu bytes sha256 %s..., the manifest says "
 		     "%llu bytes sha256 %s...",
-		     part->path, (unsigned long long)total,
-		     short_hash(hex, a), (unsigned long long)part->size,
+		     part->path, (unsigned long long)total, short_hash(hex, a),
+		     (unsigned long long)part->size,
 		     short_hash(part->sha256, b));
 }
 
@@ -800,7 +799,7 @@ static void walk(struct verifier *v, struct ev_manifest *m, int dirfd,
 				     "%s: %s", rel, strerror(errno));
 				continue;
 			}
-			char sub_prefix[EV_MANIFEST_PATH_MAX + 2];
+			char sub_prefix[EV_MANIFEST_PATH_MAX + 3];
 			snprintf(sub_prefix, sizeof(sub_prefix), "%s/", rel);
 			walk(v, m, sub, sub_prefix, depth + 1);
 			close(sub);
@@ -815,7 +814,11 @@ static void walk(struct verifier *v, struct ev_manifest *m, int dirfd,
 			continue;
 		}
 		part->seen = true;
-		check_part(v, dirfd, entry, part);
+		if (!S_ISREG(st.st_mode))
+			emit(v, v->name, EV_PROBLEM_PART_CHANGED,
+			     "%s is not a regular file", part->path);
+		else
+			check_part(v, dirfd, entry, part);
 	}
 	for (size_t i = 0; i < n; i++)
 		free(names[i]);
@@ -831,9 +834,9 @@ static void check_snapshot(struct verifier *v, const char *name, bool full,
 	v->sum->snapshots++;
 	struct ev_manifest m;
 	memset(&m, 0, sizeof(m));
-	struct ev_buf mb, note;
+	struct ev_buf mb;
 	ev_buf_init(&mb, EV_MANIFEST_MAX);
-	ev_buf_init(&note, 512);
+	char note[128] = "";
 	struct ev_error e;
 	ev_error_clear(&e);
 	bool hash_known = false;
@@ -867,7 +870,7 @@ static void check_snapshot(struct verifier *v, const char *name, bool full,
 		     "the directory holds snapshot %s (renamed or reordered)",
 		     m.snapshot);
 	check_signature(v, sfd, &m, &mb);
-	check_chain(v, &m, first, &note);
+	check_chain(v, &m, first, note, sizeof(note));
 	if (full) {
 		walk(v, &m, sfd, "", 0);
 		for (size_t i = 0; i < m.n_parts; i++)
@@ -893,13 +896,11 @@ out:
 			     "verified: %zu part%s, signature by "
 			     "sha256:%s...%s",
 			     m.n_parts, m.n_parts == 1 ? "" : "s",
-			     short_hash(m.key_fingerprint, fp),
-			     ev_buf_str(&note));
+			     short_hash(m.key_fingerprint, fp), note);
 		else
 			emit(v, name, EV_PROBLEM_NONE,
 			     "verified: manifest, signature by sha256:%s...%s",
-			     short_hash(m.key_fingerprint, fp),
-			     ev_buf_str(&note));
+			     short_hash(m.key_fingerprint, fp), note);
 	}
 	if (sfd >= 0)
 		close(sfd);
@@ -908,7 +909,6 @@ out:
 	memcpy(v->prev_hash, hash, sizeof(hash));
 	ev_manifest_cleanup(&m);
 	ev_buf_cleanup(&mb);
-	ev_buf_cleanup(&note);
 }
 
 /* Splits path into its parent directory and last component. */
@@ -1023,14 +1023,11 @@ enum ev_err ev_manifest_verify(const struct ev_manifest_verify_options *o,
 			check_snapshot(&v, list.names[i], true, i == 0);
 	}
 	if (summary->problems)
-		rc = ev_error_set(err, EV_E_AUTH,
-				  "%zu problem%s in %zu snapshot%s",
-				  summary->problems,
-				  summary->problems == 1 ? "" : "s",
-				  summary->snapshots - summary->verified,
-				  summary->snapshots - summary->verified == 1
-				      ? ""
-				      : "s");
+		rc = ev_error_set(
+		    err, EV_E_AUTH, "%zu problem%s in %zu snapshot%s",
+		    summary->problems, summary->problems == 1 ? "" : "s",
+		    summary->snapshots - summary->verified,
+		    summary->snapshots - summary->verified == 1 ? "" : "s");
 out:
 	if (v.rootfd >= 0)
 		close(v.rootfd);

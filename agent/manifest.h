@@ -26,11 +26,11 @@
 #include "err.h"
 #include "keys.h"
 
-#define EV_MANIFEST_FORMAT	  1
-#define EV_MANIFEST_FILE	  "manifest.json"
-#define EV_MANIFEST_SIG_FILE	  "manifest.sig"
-#define EV_SNAPSHOT_NAME_LEN	  16 /* YYYYMMDDTHHMMSSZ */
-#define EV_SNAPSHOT_TMP_PREFIX	  ".tmp-"
+#define EV_MANIFEST_FORMAT     1
+#define EV_MANIFEST_FILE       "manifest.json"
+#define EV_MANIFEST_SIG_FILE   "manifest.sig"
+#define EV_SNAPSHOT_NAME_LEN   16 /* YYYYMMDDTHHMMSSZ */
+#define EV_SNAPSHOT_TMP_PREFIX ".tmp-"
 /* Bounds on what a manifest and a snapshot directory may hold. */
 #define EV_MANIFEST_MAX		  (64u * 1024 * 1024) /* manifest.json */
 #define EV_MANIFEST_MAX_PARTS	  200000
@@ -71,7 +71,7 @@ struct ev_manifest {
 	char previous_snapshot[EV_SNAPSHOT_NAME_LEN + 1];
 	char previous_sha256[EV_SHA256_HEX_LEN + 1];
 	char key_fingerprint[EV_KEYS_FINGERPRINT_LEN + 1];
-	char *key_pem; /* owned */
+	char *key_pem;			/* owned */
 	struct ev_manifest_part *parts; /* owned, sorted by path */
 	size_t n_parts;
 };
@@ -116,16 +116,16 @@ void ev_manifest_names_cleanup(struct ev_manifest_names *l);
 
 /* What can be wrong, one kind per way a snapshot can be altered. */
 enum ev_manifest_problem {
-	EV_PROBLEM_NONE = 0,	 /* the snapshot verified */
-	EV_PROBLEM_EMPTY,	 /* no snapshot to verify */
-	EV_PROBLEM_UNREADABLE,	 /* not a directory, a symlink, I/O error */
-	EV_PROBLEM_MANIFEST,	 /* manifest.json missing or malformed */
-	EV_PROBLEM_SIGNATURE,	 /* manifest.sig missing or not matching */
-	EV_PROBLEM_KEY,		 /* signed by a key that is not trusted */
-	EV_PROBLEM_RENAMED,	 /* directory name is not the manifest's */
-	EV_PROBLEM_PART_CHANGED, /* a part's SHA-256 or size differs */
-	EV_PROBLEM_PART_MISSING, /* a listed part is absent */
-	EV_PROBLEM_PART_EXTRA,	 /* a file the manifest does not list */
+	EV_PROBLEM_NONE = 0,	   /* the snapshot verified */
+	EV_PROBLEM_EMPTY,	   /* no snapshot to verify */
+	EV_PROBLEM_UNREADABLE,	   /* not a directory, a symlink, I/O error */
+	EV_PROBLEM_MANIFEST,	   /* manifest.json missing or malformed */
+	EV_PROBLEM_SIGNATURE,	   /* manifest.sig missing or not matching */
+	EV_PROBLEM_KEY,		   /* signed by a key that is not trusted */
+	EV_PROBLEM_RENAMED,	   /* directory name is not the manifest's */
+	EV_PROBLEM_PART_CHANGED,   /* a part's SHA-256 or size differs */
+	EV_PROBLEM_PART_MISSING,   /* a listed part is absent */
+	EV_PROBLEM_PART_EXTRA,	   /* a file the manifest does not list */
 	EV_PROBLEM_CHAIN_DELETED,  /* the previous snapshot is not present */
 	EV_PROBLEM_CHAIN_INSERTED, /* a snapshot that is not in the chain */
 	EV_PROBLEM_CHAIN_CHANGED,  /* previous manifest's hash differs */

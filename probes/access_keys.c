@@ -34,8 +34,7 @@ struct verdict {
 	char unknowns[256];
 };
 
-static void note(char *buf, size_t size, const char *fmt, ...)
-    EV_PRINTF(3, 4);
+static void note(char *buf, size_t size, const char *fmt, ...) EV_PRINTF(3, 4);
 
 static void note(char *buf, size_t size, const char *fmt, ...)
 {
@@ -117,8 +116,8 @@ static json_t *key_json(struct ev_probe_ctx *ctx, int slot,
 		long idle = age_days(ctx->now, k->last_used.value);
 		if (idle > th->access_key_unused_days)
 			note(v->fails, sizeof(v->fails),
-			     "access key %d unused for %ld days (max %d)",
-			     slot, idle, th->access_key_unused_days);
+			     "access key %d unused for %ld days (max %d)", slot,
+			     idle, th->access_key_unused_days);
 	} else if (k->last_used.state == EV_CR_NONE ||
 		   k->last_used.state == EV_CR_NO_INFO) {
 		if (age > th->access_key_unused_days)
@@ -210,9 +209,9 @@ static json_t *user_details(struct ev_probe_ctx *ctx,
 			      ctx->cfg->thresholds.access_key_max_age_days,
 			      "access_key_unused_days",
 			      ctx->cfg->thresholds.access_key_unused_days));
-		bad |= json_object_set_new(
-		    d, "credential_report",
-		    ev_credreport_freshness(rep, ctx->now));
+		bad |=
+		    json_object_set_new(d, "credential_report",
+					ev_credreport_freshness(rep, ctx->now));
 	}
 	json_decref(keys);
 	json_decref(certs);
@@ -221,6 +220,28 @@ static json_t *user_details(struct ev_probe_ctx *ctx,
 		return NULL;
 	}
 	return d;
+}
+
+/* Names what the user holds, so the pass says what was checked. */
+static enum ev_err add_pass(struct ev_probe_ctx *ctx,
+			    const struct ev_credreport_row *row, json_t *d,
+			    const struct obs_list *o, int n_keys, int n_certs)
+{
+	char what[160] = "";
+	if (n_keys)
+		note(what, sizeof(what),
+		     "%d active key%s within age and use bounds", n_keys,
+		     n_keys == 1 ? "" : "s");
+	if (is_true(&row->password_enabled))
+		note(what, sizeof(what), "console password with MFA");
+	if (n_certs)
+		note(what, sizeof(what), "%d active signing certificate%s",
+		     n_certs, n_certs == 1 ? "" : "s");
+	if (!what[0])
+		note(what, sizeof(what), "inactive keys or certificates only");
+	return ev_findings_add(ctx->findings, PROBE_ID, ctx->account,
+			       ctx->region, row->arn, EV_STATUS_PASS, d,
+			       o->ids, o->n, "%s", what);
 }
 
 static enum ev_err judge_user(struct ev_probe_ctx *ctx,
@@ -237,43 +258,35 @@ static enum ev_err judge_user(struct ev_probe_ctx *ctx,
 		n_certs += is_true(&row->certs[i].active);
 	}
 	if (v.fails[0] || v.warns[0] || v.unknowns[0]) {
-		json_t *problems = json_pack("{s:s, s:s, s:s}", "fail", v.fails,
-					     "warn", v.warns, "unknown",
-					     v.unknowns);
+		json_t *problems =
+		    json_pack("{s:s, s:s, s:s}", "fail", v.fails, "warn",
+			      v.warns, "unknown", v.unknowns);
 		if (json_object_set_new(d, "problems", problems) != 0) {
 			json_decref(d);
 			return EV_E_NOMEM;
 		}
 	}
-	enum ev_status status = v.fails[0]      ? EV_STATUS_FAIL
+	enum ev_status status = v.fails[0]	? EV_STATUS_FAIL
 				: v.unknowns[0] ? EV_STATUS_ERROR
-				: v.warns[0]    ? EV_STATUS_WARN
+				: v.warns[0]	? EV_STATUS_WARN
 						: EV_STATUS_PASS;
 	switch (status) {
 	case EV_STATUS_FAIL:
 		return ev_findings_add(ctx->findings, PROBE_ID, ctx->account,
-				       ctx->region, row->arn, status, d,
-				       o->ids, o->n, "%s", v.fails);
+				       ctx->region, row->arn, status, d, o->ids,
+				       o->n, "%s", v.fails);
 	case EV_STATUS_ERROR:
 		return ev_findings_add(ctx->findings, PROBE_ID, ctx->account,
-				       ctx->region, row->arn, status, d,
-				       o->ids, o->n,
-				       "credential report incomplete: %s",
+				       ctx->region, row->arn, status, d, o->ids,
+				       o->n, "credential report incomplete: %s",
 				       v.unknowns);
 	case EV_STATUS_WARN:
 		return ev_findings_add(ctx->findings, PROBE_ID, ctx->account,
-				       ctx->region, row->arn, status, d,
-				       o->ids, o->n, "%s", v.warns);
+				       ctx->region, row->arn, status, d, o->ids,
+				       o->n, "%s", v.warns);
 	case EV_STATUS_PASS:
 	default:
-		return ev_findings_add(
-		    ctx->findings, PROBE_ID, ctx->account, ctx->region,
-		    row->arn, EV_STATUS_PASS, d, o->ids, o->n,
-		    "%d active key%s within age and use bounds, %s%s", n_keys,
-		    n_keys == 1 ? "" : "s",
-		    is_true(&row->password_enabled) ? "console with MFA"
-						    : "no console password",
-		    n_certs ? ", active signing certificates listed" : "");
+		return add_pass(ctx, row, d, o, n_keys, n_certs);
 	}
 }
 
@@ -285,10 +298,9 @@ enum ev_err ev_probe_access_keys_run(struct ev_probe_ctx *ctx)
 	const struct ev_credreport *rep = NULL;
 	enum ev_err rc = ev_credreport_get(ctx, &rep, o.ids, &o.n, &err);
 	if (rc != EV_OK)
-		return ev_findings_add_error(ctx->findings, PROBE_ID,
-					     ctx->account, ctx->region,
-					     ctx->account, &err, o.ids, o.n,
-					     "credential report");
+		return ev_findings_add_error(
+		    ctx->findings, PROBE_ID, ctx->account, ctx->region,
+		    ctx->account, &err, o.ids, o.n, "credential report");
 	size_t judged = 0;
 	for (size_t i = 0; i < rep->n_rows; i++) {
 		const struct ev_credreport_row *row = &rep->rows[i];

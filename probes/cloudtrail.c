@@ -232,7 +232,8 @@ static enum ev_err read_status(struct ev_probe_ctx *ctx, const struct trail *t,
 {
 	json_t *body = json_pack("{s:s}", "Name", t->arn);
 	if (!body)
-		return ev_error_set(&s->status_err, EV_E_NOMEM, "out of memory");
+		return ev_error_set(&s->status_err, EV_E_NOMEM,
+				    "out of memory");
 	struct ev_aws_call call = {
 	    .service = EV_SVC_CLOUDTRAIL,
 	    .action = "GetTrailStatus",
@@ -252,7 +253,8 @@ static enum ev_err read_status(struct ev_probe_ctx *ctx, const struct trail *t,
 			  json_object_get(j, "LatestDeliveryError"));
 		copy_code(s->digest_error, sizeof(s->digest_error),
 			  json_object_get(j, "LatestDigestDeliveryError"));
-		const json_t *d = json_object_get(j, "LatestDigestDeliveryTime");
+		const json_t *d =
+		    json_object_get(j, "LatestDigestDeliveryTime");
 		/* Some clients see these epoch fields as ISO strings: both
 		 * are read. */
 		time_t iso = 0;
@@ -314,7 +316,8 @@ static void advanced_selector(const json_t *sel, struct trail_state *s)
 	const json_t *f;
 	json_array_foreach(fields, i, f)
 	{
-		const char *name = json_string_value(json_object_get(f, "Field"));
+		const char *name =
+		    json_string_value(json_object_get(f, "Field"));
 		if (!name)
 			continue;
 		const json_t *eq = json_object_get(f, "Equals");
@@ -368,17 +371,20 @@ static enum ev_err read_selectors(struct ev_probe_ctx *ctx,
 		rc = ev_error_set(&s->sel_err, EV_E_MALFORMED,
 				  "GetEventSelectors: not a JSON object");
 	if (rc == EV_OK) {
-		const json_t *basic = json_object_get(resp.json, "EventSelectors");
+		const json_t *basic =
+		    json_object_get(resp.json, "EventSelectors");
 		const json_t *adv =
 		    json_object_get(resp.json, "AdvancedEventSelectors");
 		size_t i;
 		const json_t *sel;
 		if (json_array_size(adv) > 0) {
 			s->selector_kind = "advanced";
-			json_array_foreach(adv, i, sel) advanced_selector(sel, s);
+			json_array_foreach(adv, i, sel)
+			    advanced_selector(sel, s);
 		} else if (json_array_size(basic) > 0) {
 			s->selector_kind = "basic";
-			json_array_foreach(basic, i, sel) basic_selector(sel, s);
+			json_array_foreach(basic, i, sel)
+			    basic_selector(sel, s);
 		}
 	}
 	ev_aws_response_cleanup(&resp);
@@ -471,8 +477,30 @@ static json_t *error_json(const struct ev_error *e)
 			 "message", e->message);
 }
 
+/* What keeps one trail from being good: each problem is an entry of the
+ * details' array and a clause of the reason. */
+struct problems {
+	json_t *list;
+	char text[200];
+	bool ok; /* false once an entry could not be added */
+};
+
+static void problem(struct problems *p, const char *fmt, ...) EV_PRINTF(2, 3);
+
+static void problem(struct problems *p, const char *fmt, ...)
+{
+	char one[120];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(one, sizeof(one), fmt, ap);
+	va_end(ap);
+	if (json_array_append_new(p->list, json_string(one)) != 0)
+		p->ok = false;
+	append(p->text, sizeof(p->text), "%s%s", p->text[0] ? ", " : "", one);
+}
+
 struct verdict {
-	const struct trail *good;      /* first good covering trail */
+	const struct trail *good; /* first good covering trail */
 	const struct trail_state *good_state;
 	const struct ev_error *unread; /* first unreadable trail's error */
 	const struct trail *unread_trail;
@@ -521,26 +549,27 @@ static enum ev_err judge(struct ev_probe_ctx *ctx, const struct trail *t,
 	json_t *problems = json_array();
 	if (!problems || json_object_set_new(d, "problems", problems) != 0)
 		return EV_E_NOMEM;
-	char why[200] = "";
+	struct problems why = {problems, "", true};
 	if (!s->is_logging)
-		append(why, sizeof(why), ", not logging");
+		problem(&why, "not logging");
 	if (!s->mgmt_read || !s->mgmt_write)
-		append(why, sizeof(why), ", %s",
-		       s->mgmt_read	 ? "read-only management events only"
-		       : s->mgmt_write ? "write-only management events only"
-				       : "no management events");
+		problem(&why, "%s",
+			s->mgmt_read	? "read-only management events only"
+			: s->mgmt_write ? "write-only management events only"
+					: "no management events");
 	if (!t->validation)
-		append(why, sizeof(why), ", log file validation off");
+		problem(&why, "log file validation off");
 	if (s->delivery_error[0])
-		append(why, sizeof(why), ", delivery error %s",
-		       s->delivery_error);
+		problem(&why, "delivery error %s", s->delivery_error);
 	double max_age = 3600.0 * ctx->cfg->probes.digest_max_age_hours;
 	double age = s->has_digest ? (double)ctx->now - s->digest_time : 0;
 	if (t->validation && !s->has_digest)
-		append(why, sizeof(why), ", no digest delivered");
+		problem(&why, "no digest delivered");
 	else if (t->validation && age > max_age)
-		append(why, sizeof(why), ", last digest %.1f h old (max %d h)",
-		       age / 3600.0, ctx->cfg->probes.digest_max_age_hours);
+		problem(&why, "last digest %.1f h old (max %d h)", age / 3600.0,
+			ctx->cfg->probes.digest_max_age_hours);
+	if (!why.ok)
+		return EV_E_NOMEM;
 
 	char iso[EV_ISO8601_LEN + 1] = "";
 	if (s->has_digest)
@@ -562,25 +591,16 @@ static enum ev_err judge(struct ev_probe_ctx *ctx, const struct trail *t,
 	    0)
 		return EV_E_NOMEM;
 
-	if (!why[0]) {
+	if (!why.text[0]) {
 		if (!v->good) {
 			v->good = t;
 			v->good_state = s;
 		}
 		return EV_OK;
 	}
-	/* why starts with ", ": each problem is one array entry. */
-	for (const char *p = why + 2; *p;) {
-		size_t len = strcspn(p, ",");
-		if (json_array_append_new(problems, json_stringn(p, len)) != 0)
-			return EV_E_NOMEM;
-		p += len;
-		while (*p == ',' || *p == ' ')
-			p++;
-	}
-	append(v->problems, sizeof(v->problems), "%s%s:%s",
+	append(v->problems, sizeof(v->problems), "%s%s: %s",
 	       v->problems[0] ? "; " : "", t->name ? t->name : t->arn,
-	       why + 1);
+	       why.text);
 	return EV_OK;
 }
 
@@ -624,10 +644,10 @@ static enum ev_err conclude(struct ev_probe_ctx *ctx, const char *resource,
 		const struct trail *t = v->good;
 		char digest[48] = "";
 		if (v->good_state->has_digest)
-			snprintf(digest, sizeof(digest),
-				 ", last digest %.1f h ago",
-				 ((double)ctx->now - v->good_state->digest_time) /
-				     3600.0);
+			snprintf(
+			    digest, sizeof(digest), ", last digest %.1f h ago",
+			    ((double)ctx->now - v->good_state->digest_time) /
+				3600.0);
 		char whose[64] = "";
 		if (t->org && strcmp(t->owner, ctx->account) != 0)
 			snprintf(whose, sizeof(whose), " owned by %s",
@@ -687,8 +707,9 @@ enum ev_err ev_probe_cloudtrail_run(struct ev_probe_ctx *ctx)
 {
 	char resource[128];
 	const char *partition = ev_region_partition(ctx->region);
-	snprintf(resource, sizeof(resource), "arn:%s:cloudtrail:%s:%s:",
-		 partition ? partition : "aws", ctx->region, ctx->account);
+	snprintf(resource, sizeof(resource),
+		 "arn:%s:cloudtrail:%s:%s:", partition ? partition : "aws",
+		 ctx->region, ctx->account);
 
 	struct ev_aws_response resp;
 	ev_aws_response_init(&resp);
@@ -720,13 +741,13 @@ enum ev_err ev_probe_cloudtrail_run(struct ev_probe_ctx *ctx)
 		call_rc = ev_error_set(&err, EV_E_MALFORMED,
 				       "no trailList in the answer");
 	if (call_rc == EV_OK && json_array_size(list) > MAX_TRAILS)
-		call_rc = ev_error_set(&err, EV_E_LIMIT,
-				       "more than %d trails in %s", MAX_TRAILS,
-				       ctx->region);
+		call_rc =
+		    ev_error_set(&err, EV_E_LIMIT, "more than %d trails in %s",
+				 MAX_TRAILS, ctx->region);
 	if (call_rc != EV_OK) {
-		rc = ev_findings_add_error(ctx->findings, PROBE_ID,
-					   ctx->account, ctx->region, resource,
-					   &err, &list_obs, 1, "DescribeTrails");
+		rc = ev_findings_add_error(
+		    ctx->findings, PROBE_ID, ctx->account, ctx->region,
+		    resource, &err, &list_obs, 1, "DescribeTrails");
 		goto out;
 	}
 	add_obs(v, &list_obs, 1);
@@ -747,10 +768,9 @@ enum ev_err ev_probe_cloudtrail_run(struct ev_probe_ctx *ctx)
 	v->n_covering = n;
 
 	json_t *arr = json_array();
-	details = json_pack("{s:s, s:i, s:o?}", "region", ctx->region,
-			    "digest_max_age_hours",
-			    ctx->cfg->probes.digest_max_age_hours, "trails",
-			    arr);
+	details = json_pack(
+	    "{s:s, s:i, s:o?}", "region", ctx->region, "digest_max_age_hours",
+	    ctx->cfg->probes.digest_max_age_hours, "trails", arr);
 	if (!details) {
 		rc = EV_E_NOMEM;
 		goto out;

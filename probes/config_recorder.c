@@ -89,7 +89,8 @@ static bool service_linked(const json_t *rec)
 	const char *arn = jstr(rec, "arn");
 	const char *name = jstr(rec, "name");
 	return (arn && strstr(arn, "service-linked")) ||
-	       (name && strncmp(name, "AWSConfigurationRecorderFor", 27) == 0) ||
+	       (name &&
+		strncmp(name, "AWSConfigurationRecorderFor", 27) == 0) ||
 	       json_is_string(json_object_get(rec, "servicePrincipal"));
 }
 
@@ -145,9 +146,9 @@ static enum ev_err recorder_detail(const json_t *rec, const json_t *st,
 	bool recording = json_is_true(json_object_get(st, "recording"));
 	const char *last = jstr(st, "lastStatus");
 	bool success = last && strcasecmp(last, "SUCCESS") == 0;
-	const json_t *excl = json_object_get(
-	    json_object_get(group, "exclusionByResourceTypes"),
-	    "resourceTypes");
+	const json_t *excl =
+	    json_object_get(json_object_get(group, "exclusionByResourceTypes"),
+			    "resourceTypes");
 	json_t *d = json_pack(
 	    "{s:s?, s:s?, s:b, s:b, s:s?, s:b, s:s?, s:s?, s:s?, s:b, s:b, "
 	    "s:s, s:O?, s:O?, s:s?, s:b}",
@@ -198,8 +199,9 @@ enum ev_err ev_probe_config_recorder_run(struct ev_probe_ctx *ctx)
 {
 	char resource[128];
 	const char *partition = ev_region_partition(ctx->region);
-	snprintf(resource, sizeof(resource), "arn:%s:config:%s:%s:",
-		 partition ? partition : "aws", ctx->region, ctx->account);
+	snprintf(resource, sizeof(resource),
+		 "arn:%s:config:%s:%s:", partition ? partition : "aws",
+		 ctx->region, ctx->account);
 
 	struct ev_aws_response r_rec, r_st, r_ch;
 	ev_aws_response_init(&r_rec);
@@ -276,9 +278,9 @@ enum ev_err ev_probe_config_recorder_run(struct ev_probe_ctx *ctx)
 		    "s3_key_prefix", jstr(ch, "s3KeyPrefix"), "s3_kms_key_arn",
 		    jstr(ch, "s3KmsKeyArn"), "sns_topic_arn",
 		    jstr(ch, "snsTopicARN"), "delivery_frequency",
-		    jstr(json_object_get(ch,
-					 "configSnapshotDeliveryProperties"),
-			 "deliveryFrequency"));
+		    jstr(
+			json_object_get(ch, "configSnapshotDeliveryProperties"),
+			"deliveryFrequency"));
 		if (!c || json_array_append_new(ch_arr, c) != 0) {
 			rc = EV_E_NOMEM;
 			goto out;

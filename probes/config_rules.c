@@ -40,13 +40,13 @@ static enum ev_err on_rules(void *arg, const struct ev_aws_response *page,
 	json_array_foreach(items, i, it)
 	{
 		const json_t *src = json_object_get(it, "Source");
-		json_t *x = json_pack(
-		    "{s:s?, s:s?, s:s?, s:s?, s:s?, s:s?}", "name",
-		    jstr(it, "ConfigRuleName"), "arn", jstr(it, "ConfigRuleArn"),
-		    "owner", jstr(src, "Owner"), "source",
-		    jstr(src, "SourceIdentifier"), "state",
-		    jstr(it, "ConfigRuleState"), "created_by",
-		    jstr(it, "CreatedBy"));
+		json_t *x = json_pack("{s:s?, s:s?, s:s?, s:s?, s:s?, s:s?}",
+				      "name", jstr(it, "ConfigRuleName"), "arn",
+				      jstr(it, "ConfigRuleArn"), "owner",
+				      jstr(src, "Owner"), "source",
+				      jstr(src, "SourceIdentifier"), "state",
+				      jstr(it, "ConfigRuleState"), "created_by",
+				      jstr(it, "CreatedBy"));
 		EV_ENSURE_E(err, x && json_array_append_new(r->list, x) == 0,
 			    EV_E_NOMEM, "out of memory");
 	}
@@ -77,8 +77,8 @@ static enum ev_err on_compliance(void *arg, const struct ev_aws_response *page,
 		    "{s:s, s:O?, s:b}", "type",
 		    jstr(c, "ComplianceType") ? jstr(c, "ComplianceType")
 					      : "INSUFFICIENT_DATA",
-		    "non_compliant_resources", json_object_get(cnt, "CappedCount"),
-		    "count_capped",
+		    "non_compliant_resources",
+		    json_object_get(cnt, "CappedCount"), "count_capped",
 		    json_is_true(json_object_get(cnt, "CapExceeded")));
 		EV_ENSURE_E(err, x && json_object_set_new(map, name, x) == 0,
 			    EV_E_NOMEM, "out of memory");
@@ -108,14 +108,16 @@ static enum ev_err join(json_t *list, const json_t *map, json_t *noncompliant,
 		if (json_object_set_new(rule, "compliance", json_string(type)))
 			return EV_E_NOMEM;
 		const json_t *n = json_object_get(c, "non_compliant_resources");
-		json_int_t was = json_integer_value(json_object_get(by_type, type));
+		json_int_t was =
+		    json_integer_value(json_object_get(by_type, type));
 		if (json_object_set_new(by_type, type, json_integer(was + 1)))
 			return EV_E_NOMEM;
 		if (strcmp(type, "NON_COMPLIANT") != 0)
 			continue;
-		json_t *x = json_pack(
-		    "{s:s?, s:O?, s:O?}", "name", name, "non_compliant_resources",
-		    n, "count_capped", json_object_get(c, "count_capped"));
+		json_t *x =
+		    json_pack("{s:s?, s:O?, s:O?}", "name", name,
+			      "non_compliant_resources", n, "count_capped",
+			      json_object_get(c, "count_capped"));
 		if (!x || json_array_append_new(noncompliant, x) != 0)
 			return EV_E_NOMEM;
 	}
@@ -126,8 +128,9 @@ enum ev_err ev_probe_config_rules_run(struct ev_probe_ctx *ctx)
 {
 	char resource[128];
 	const char *partition = ev_region_partition(ctx->region);
-	snprintf(resource, sizeof(resource), "arn:%s:config:%s:%s:",
-		 partition ? partition : "aws", ctx->region, ctx->account);
+	snprintf(resource, sizeof(resource),
+		 "arn:%s:config:%s:%s:", partition ? partition : "aws",
+		 ctx->region, ctx->account);
 
 	struct rules rules = {json_array()};
 	json_t *map = json_object();
@@ -147,8 +150,9 @@ enum ev_err ev_probe_config_rules_run(struct ev_probe_ctx *ctx)
 	    .action = "DescribeConfigRules",
 	    .region = ctx->region,
 	};
-	enum ev_err rules_rc = ev_probe_paginate(
-	    ctx, &call, on_rules, &rules, obs, MAX_PAGE_OBS, &n_rules_obs, &err);
+	enum ev_err rules_rc =
+	    ev_probe_paginate(ctx, &call, on_rules, &rules, obs, MAX_PAGE_OBS,
+			      &n_rules_obs, &err);
 	size_t kept_rules_obs =
 	    n_rules_obs < MAX_PAGE_OBS ? n_rules_obs : MAX_PAGE_OBS;
 	if (rules_rc == EV_E_NOMEM) {
@@ -156,21 +160,20 @@ enum ev_err ev_probe_config_rules_run(struct ev_probe_ctx *ctx)
 		goto out;
 	}
 	if (rules_rc != EV_OK) {
-		rc = ev_findings_add_error(ctx->findings, PROBE_ID,
-					   ctx->account, ctx->region, resource,
-					   &err, obs, kept_rules_obs,
-					   "DescribeConfigRules");
+		rc = ev_findings_add_error(
+		    ctx->findings, PROBE_ID, ctx->account, ctx->region,
+		    resource, &err, obs, kept_rules_obs, "DescribeConfigRules");
 		goto out;
 	}
 	size_t n_rules = json_array_size(rules.list);
 	if (n_rules == 0) {
-		rc = ev_findings_add(
-		    ctx->findings, PROBE_ID, ctx->account, ctx->region,
-		    resource, EV_STATUS_FAIL,
-		    json_pack("{s:s, s:i, s:[]}", "region", ctx->region,
-			      "rule_count", 0, "rules"),
-		    obs, kept_rules_obs, "no AWS Config rules in %s",
-		    ctx->region);
+		rc = ev_findings_add(ctx->findings, PROBE_ID, ctx->account,
+				     ctx->region, resource, EV_STATUS_FAIL,
+				     json_pack("{s:s, s:i, s:[]}", "region",
+					       ctx->region, "rule_count", 0,
+					       "rules"),
+				     obs, kept_rules_obs,
+				     "no AWS Config rules in %s", ctx->region);
 		goto out;
 	}
 
@@ -186,7 +189,8 @@ enum ev_err ev_probe_config_rules_run(struct ev_probe_ctx *ctx)
 		rc = EV_E_NOMEM;
 		goto out;
 	}
-	size_t kept_comp_obs = n_comp_obs < MAX_PAGE_OBS ? n_comp_obs : MAX_PAGE_OBS;
+	size_t kept_comp_obs =
+	    n_comp_obs < MAX_PAGE_OBS ? n_comp_obs : MAX_PAGE_OBS;
 
 	json_t *noncompliant = json_array();
 	json_t *by_type = json_object();
@@ -202,7 +206,8 @@ enum ev_err ev_probe_config_rules_run(struct ev_probe_ctx *ctx)
 		rc = join(rules.list, map, noncompliant, by_type);
 	} else {
 		json_t *e = error_json(&comp_err);
-		rc = e && json_object_set_new(details, "compliance_error", e) == 0
+		rc = e && json_object_set_new(details, "compliance_error", e) ==
+				 0
 			 ? EV_OK
 			 : EV_E_NOMEM;
 	}

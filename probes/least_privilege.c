@@ -43,7 +43,8 @@ struct gather {
 	const size_t *n_pages;
 };
 
-/* ---- policy documents ------------------------------------------------------ */
+/* ---- policy documents ------------------------------------------------------
+ */
 
 static bool is_star(const json_t *v)
 {
@@ -121,7 +122,8 @@ static enum ev_err document_is_admin(const struct ev_xml_node *n, bool *admin,
 	return EV_OK;
 }
 
-/* ---- pages -------------------------------------------------------------------- */
+/* ---- pages
+ * -------------------------------------------------------------------- */
 
 static enum ev_err nomem(struct ev_error *err)
 {
@@ -151,8 +153,8 @@ static enum ev_err count_entity(struct gather *g, struct ev_error *err)
 static json_t *texts(const struct ev_xml_node *list, const char *leaf)
 {
 	json_t *a = json_array();
-	for (const struct ev_xml_node *m = ev_xml_child(list, "member");
-	     a && m; m = ev_xml_next_same(m)) {
+	for (const struct ev_xml_node *m = ev_xml_child(list, "member"); a && m;
+	     m = ev_xml_next_same(m)) {
 		const char *t = leaf ? ev_xml_path_text(m, leaf) : m->text;
 		if (t && json_array_append_new(a, json_string(t)) != 0) {
 			json_decref(a);
@@ -214,8 +216,8 @@ static enum ev_err add_principal(struct gather *g, const struct kind_desc *k,
 	json_t *admin = NULL;
 	EV_TRY(inline_admin(ev_xml_child(m, k->inline_list), &admin, err));
 	json_t *p = json_pack(
-	    "{s:s, s:s, s:s, s:o, s:o?, s:o, s:I}", "kind",
-	    kind_names[k->kind], "name", name, "arn", arn, "attached",
+	    "{s:s, s:s, s:s, s:o, s:o?, s:o, s:I}", "kind", kind_names[k->kind],
+	    "name", name, "arn", arn, "attached",
 	    texts(ev_xml_child(m, "AttachedManagedPolicies"), "PolicyArn"),
 	    "groups",
 	    k->kind == KIND_USER ? texts(ev_xml_child(m, "GroupList"), NULL)
@@ -234,8 +236,8 @@ static enum ev_err add_policy(struct gather *g, const struct ev_xml_node *m,
 	EV_ENSURE_E(err, arn && *arn, EV_E_MALFORMED,
 		    "GetAccountAuthorizationDetails: a policy without Arn");
 	const struct ev_xml_node *def = NULL;
-	for (const struct ev_xml_node *v = ev_xml_child(
-		 ev_xml_child(m, "PolicyVersionList"), "member");
+	for (const struct ev_xml_node *v =
+		 ev_xml_child(ev_xml_child(m, "PolicyVersionList"), "member");
 	     v; v = ev_xml_next_same(v)) {
 		const char *is_def = ev_xml_path_text(v, "IsDefaultVersion");
 		if (is_def && strcmp(is_def, "true") == 0)
@@ -281,7 +283,8 @@ static enum ev_err on_page(void *arg, const struct ev_aws_response *page,
 	return rc;
 }
 
-/* ---- the verdict ------------------------------------------------------------ */
+/* ---- the verdict ------------------------------------------------------------
+ */
 
 static bool is_admin_policy_arn(const char *arn)
 {
@@ -335,8 +338,8 @@ static json_t *admin_via(const struct gather *g, const json_t *p,
 	json_array_foreach(json_object_get(p, "inline_admin"), i, x)
 	{
 		bad |= json_array_append_new(
-		    via, json_pack("{s:s, s:s}", "policy",
-				   json_string_value(x), "type", "inline"));
+		    via, json_pack("{s:s, s:s}", "policy", json_string_value(x),
+				   "type", "inline"));
 	}
 	if (bad) {
 		json_decref(via);
@@ -366,7 +369,8 @@ static json_t *group_members(const struct gather *g, const char *group)
 	{
 		if (!members)
 			break;
-		const char *kind = json_string_value(json_object_get(p, "kind"));
+		const char *kind =
+		    json_string_value(json_object_get(p, "kind"));
 		if (strcmp(kind, "user") != 0 || !user_in_group(p, group))
 			continue;
 		if (json_array_append(members, json_object_get(p, "name")) !=
@@ -436,15 +440,16 @@ static enum ev_err judge_principal(struct ev_probe_ctx *ctx,
 static enum ev_err judge(struct ev_probe_ctx *ctx, const struct gather *g,
 			 const unsigned *pages, size_t n_pages)
 {
-	json_t *summary = json_pack("{s:[], s:[], s:[]}", "user", "group",
-				    "role");
+	json_t *summary =
+	    json_pack("{s:[], s:[], s:[]}", "user", "group", "role");
 	EV_ENSURE(summary, EV_E_NOMEM);
 	size_t direct = 0, users = 0;
 	size_t i;
 	const json_t *p;
 	json_array_foreach(g->principals, i, p)
 	{
-		const char *kind = json_string_value(json_object_get(p, "kind"));
+		const char *kind =
+		    json_string_value(json_object_get(p, "kind"));
 		users += strcmp(kind, "user") == 0;
 		enum ev_err rc = judge_principal(ctx, g, p, summary, &direct);
 		if (rc != EV_OK) {
@@ -456,10 +461,10 @@ static enum ev_err judge(struct ev_probe_ctx *ctx, const struct gather *g,
 		json_decref(summary);
 		return EV_OK;
 	}
-	json_t *d = json_pack(
-	    "{s:I, s:O, s:O}", "users_examined", (json_int_t)users,
-	    "groups_with_admin", json_object_get(summary, "group"),
-	    "roles_with_admin", json_object_get(summary, "role"));
+	json_t *d =
+	    json_pack("{s:I, s:O, s:O}", "users_examined", (json_int_t)users,
+		      "groups_with_admin", json_object_get(summary, "group"),
+		      "roles_with_admin", json_object_get(summary, "role"));
 	json_decref(summary);
 	EV_ENSURE(d, EV_E_NOMEM);
 	return ev_findings_add(ctx->findings, PROBE_ID, ctx->account,

@@ -50,7 +50,8 @@ static bool is_root_arn(const char *arn, const char *account)
 	       strcmp(arn + n - m, suffix) == 0;
 }
 
-/* ---- ListVirtualMFADevices ------------------------------------------------ */
+/* ---- ListVirtualMFADevices ------------------------------------------------
+ */
 
 struct vmfa {
 	const char *account;
@@ -63,9 +64,9 @@ static enum ev_err vmfa_page(void *arg, const struct ev_aws_response *page,
 			     struct ev_error *err)
 {
 	struct vmfa *v = arg;
-	const struct ev_xml_node *list = ev_xml_path(
-	    ev_aws_response_result(page, "ListVirtualMFADevices"),
-	    "VirtualMFADevices");
+	const struct ev_xml_node *list =
+	    ev_xml_path(ev_aws_response_result(page, "ListVirtualMFADevices"),
+			"VirtualMFADevices");
 	for (const struct ev_xml_node *m = ev_xml_child(list, "member"); m;
 	     m = ev_xml_next_same(m)) {
 		const char *arn = ev_xml_path_text(m, "User/Arn");
@@ -74,12 +75,13 @@ static enum ev_err vmfa_page(void *arg, const struct ev_aws_response *page,
 		v->total++;
 		int bad;
 		if (is_root_arn(arn, v->account)) {
-			const char *serial = ev_xml_path_text(m, "SerialNumber");
+			const char *serial =
+			    ev_xml_path_text(m, "SerialNumber");
 			bad = json_array_append_new(
 			    v->root, json_string(serial ? serial : ""));
 		} else {
-			bad = json_object_set_new(v->user_arns, arn,
-						  json_true());
+			bad =
+			    json_object_set_new(v->user_arns, arn, json_true());
 		}
 		EV_ENSURE_E(err, bad == 0, EV_E_NOMEM,
 			    "ListVirtualMFADevices: out of memory");
@@ -87,7 +89,8 @@ static enum ev_err vmfa_page(void *arg, const struct ev_aws_response *page,
 	return EV_OK;
 }
 
-/* ---- ListOrganizationsFeatures -------------------------------------------- */
+/* ---- ListOrganizationsFeatures --------------------------------------------
+ */
 
 enum rcm { RCM_UNKNOWN, RCM_OFF, RCM_ON };
 
@@ -115,10 +118,10 @@ static void features_get(struct ev_probe_ctx *ctx, struct features *f,
 	ev_error_clear(&err);
 	unsigned id = 0;
 	const char *mgmt = ctx->management_account;
-	enum ev_err rc = mgmt && strcmp(mgmt, ctx->account) != 0
-			     ? ev_probe_call_in(ctx, mgmt, &call, &resp, &id,
-						&err)
-			     : ev_probe_call(ctx, &call, &resp, &id, &err);
+	enum ev_err rc =
+	    mgmt && strcmp(mgmt, ctx->account) != 0
+		? ev_probe_call_in(ctx, mgmt, &call, &resp, &id, &err)
+		: ev_probe_call(ctx, &call, &resp, &id, &err);
 	obs_add(o, &id, 1);
 	if (rc != EV_OK) {
 		snprintf(f->error_code, sizeof(f->error_code), "%s",
@@ -152,7 +155,8 @@ static const char *rcm_name(enum rcm s)
 	}
 }
 
-/* ---- the verdict ----------------------------------------------------------- */
+/* ---- the verdict -----------------------------------------------------------
+ */
 
 static bool cell_true(const struct ev_credreport_bool *b)
 {
@@ -179,8 +183,7 @@ static bool no_root_credentials(const struct ev_credreport_row *root,
 			return false;
 	}
 	return pw_off && sum->password_present == 0 &&
-	       sum->access_keys_present == 0 &&
-	       sum->signing_certs_present <= 0;
+	       sum->access_keys_present == 0 && sum->signing_certs_present <= 0;
 }
 
 /* IAM users with MFA on and no virtual device: each holds at least one
@@ -233,8 +236,9 @@ static json_t *base_details(struct ev_probe_ctx *ctx,
 		bad |= json_object_set_new(d, "organization_id",
 					   json_string(f->org_id));
 	if (f->error_code[0])
-		bad |= json_object_set_new(d, "root_credentials_management_error",
-					   json_string(f->error_code));
+		bad |=
+		    json_object_set_new(d, "root_credentials_management_error",
+					json_string(f->error_code));
 	bad |= json_object_set_new(d, "credential_report",
 				   ev_credreport_freshness(rep, ctx->now));
 	if (bad) {
@@ -275,12 +279,11 @@ static enum ev_err judge_mfa_on(struct ev_probe_ctx *ctx,
 	ev_error_clear(&err);
 	rc = ev_probe_paginate(ctx, &call, vmfa_page, &v, pages,
 			       EV_FINDING_MAX_OBS, &n_pages, &err);
-	obs_add(o, pages, n_pages < EV_FINDING_MAX_OBS ? n_pages
-						       : EV_FINDING_MAX_OBS);
+	obs_add(o, pages,
+		n_pages < EV_FINDING_MAX_OBS ? n_pages : EV_FINDING_MAX_OBS);
 	if (rc != EV_OK) {
 		json_decref(details);
-		rc = add_error(ctx, resource, &err, o,
-			       "ListVirtualMFADevices");
+		rc = add_error(ctx, resource, &err, o, "ListVirtualMFADevices");
 		goto out;
 	}
 	size_t root_virtual = json_array_size(v.root);
@@ -306,13 +309,13 @@ static enum ev_err judge_mfa_on(struct ev_probe_ctx *ctx,
 		rc = EV_E_NOMEM;
 		goto out;
 	}
-	const char *what = root_virtual == 0 ? "a hardware or FIDO device"
-			   : extra > 0	     ? "virtual and hardware devices"
+	const char *what = root_virtual == 0  ? "a hardware or FIDO device"
+			   : extra > 0	      ? "virtual and hardware devices"
 			   : root_virtual > 1 ? "several virtual devices"
 					      : "a virtual device";
-	rc = ev_findings_add(ctx->findings, PROBE_ID, ctx->account,
-			     ctx->region, resource, EV_STATUS_PASS, details,
-			     o->ids, o->n, "root MFA on (%s)", what);
+	rc = ev_findings_add(ctx->findings, PROBE_ID, ctx->account, ctx->region,
+			     resource, EV_STATUS_PASS, details, o->ids, o->n,
+			     "root MFA on (%s)", what);
 out:
 	json_decref(v.root);
 	json_decref(v.user_arns);
@@ -367,8 +370,7 @@ static enum ev_err judge(struct ev_probe_ctx *ctx,
 	if (!live_on)
 		return ev_findings_add(ctx->findings, PROBE_ID, ctx->account,
 				       ctx->region, resource, EV_STATUS_FAIL,
-				       details, o->ids, o->n,
-				       "root MFA off");
+				       details, o->ids, o->n, "root MFA off");
 	return judge_mfa_on(ctx, rep, resource, sum, details, o);
 }
 

@@ -35,9 +35,9 @@ struct kind_info {
 	const char *key;      /* details key */
 	const char *singular; /* "EC2 instance" */
 	const char *plural;
-	const char *what;     /* the call, for error reasons */
-	const char *service;  /* ARN service */
-	const char *pattern;  /* ARN resource for the whole kind */
+	const char *what;    /* the call, for error reasons */
+	const char *service; /* ARN service */
+	const char *pattern; /* ARN resource for the whole kind */
 };
 
 static const struct kind_info kinds[K_COUNT] = {
@@ -84,9 +84,10 @@ static enum ev_err count_in(struct tally *t, const char *vpc,
 {
 	t->in_vpc++;
 	json_int_t was = json_integer_value(json_object_get(t->by_vpc, vpc));
-	EV_ENSURE_E(err, json_object_set_new(t->by_vpc, vpc,
-					     json_integer(was + 1)) == 0,
-		    EV_E_NOMEM, "out of memory");
+	EV_ENSURE_E(
+	    err,
+	    json_object_set_new(t->by_vpc, vpc, json_integer(was + 1)) == 0,
+	    EV_E_NOMEM, "out of memory");
 	return EV_OK;
 }
 
@@ -113,10 +114,6 @@ static const char *text(const struct ev_xml_node *n, const char *path)
 	return s && *s ? s : NULL;
 }
 
-#define FOR_EACH(it, parent, name)                                             \
-	for (const struct ev_xml_node *it = ev_xml_child((parent), (name)); it; \
-	     it = ev_xml_next_same(it))
-
 /* ---- one page per kind -------------------------------------------------- */
 
 static enum ev_err on_instances(void *arg, const struct ev_aws_response *page,
@@ -127,11 +124,13 @@ static enum ev_err on_instances(void *arg, const struct ev_aws_response *page,
 	    ev_aws_response_result(page, "DescribeInstances");
 	EV_ENSURE_E(err, root, EV_E_MALFORMED,
 		    "DescribeInstances: no XML answer");
-	FOR_EACH(res, ev_xml_child(root, "reservationSet"), "item")
-	{
+	for (const struct ev_xml_node *res =
+		 ev_xml_child(ev_xml_child(root, "reservationSet"), "item");
+	     res; res = ev_xml_next_same(res)) {
 		const char *owner = text(res, "ownerId");
-		FOR_EACH(in, ev_xml_child(res, "instancesSet"), "item")
-		{
+		for (const struct ev_xml_node *in = ev_xml_child(
+			 ev_xml_child(res, "instancesSet"), "item");
+		     in; in = ev_xml_next_same(in)) {
 			const char *id = text(in, "instanceId");
 			const char *state = text(in, "instanceState/name");
 			if (!id)
@@ -154,18 +153,19 @@ static enum ev_err on_instances(void *arg, const struct ev_aws_response *page,
 			char arn[256], reason[300];
 			snprintf(arn, sizeof(arn),
 				 "arn:%s:ec2:%s:%s:instance/%s", t->partition,
-				 t->ctx->region, owner ? owner : t->ctx->account,
-				 id);
+				 t->ctx->region,
+				 owner ? owner : t->ctx->account, id);
 			snprintf(reason, sizeof(reason),
 				 "EC2 instance %s (%s) is not in a VPC "
 				 "(EC2-Classic)",
 				 id, state ? state : "state unknown");
-			EV_TRY(outside(
-			    t, arn, EV_STATUS_FAIL,
-			    json_pack("{s:s, s:s, s:s?, s:s?}", "kind",
-				      "ec2_instance", "id", id, "state", state,
-				      "instance_type", text(in, "instanceType")),
-			    reason, err));
+			EV_TRY(
+			    outside(t, arn, EV_STATUS_FAIL,
+				    json_pack("{s:s, s:s, s:s?, s:s?}", "kind",
+					      "ec2_instance", "id", id, "state",
+					      state, "instance_type",
+					      text(in, "instanceType")),
+				    reason, err));
 		}
 	}
 	return EV_OK;
@@ -180,8 +180,9 @@ static enum ev_err on_db_instances(void *arg,
 	    ev_aws_response_result(page, "DescribeDBInstances");
 	EV_ENSURE_E(err, res, EV_E_MALFORMED,
 		    "DescribeDBInstances: no result in the answer");
-	FOR_EACH(db, ev_xml_child(res, "DBInstances"), "DBInstance")
-	{
+	for (const struct ev_xml_node *db =
+		 ev_xml_child(ev_xml_child(res, "DBInstances"), "DBInstance");
+	     db; db = ev_xml_next_same(db)) {
 		const char *id = text(db, "DBInstanceIdentifier");
 		const char *vpc = text(db, "DBSubnetGroup/VpcId");
 		if (vpc) {
@@ -201,12 +202,12 @@ static enum ev_err on_db_instances(void *arg,
 			 "RDS instance %s (%s) is not in a VPC: no DB subnet "
 			 "group",
 			 id ? id : "?", engine ? engine : "engine unknown");
-		EV_TRY(outside(
-		    t, arn, EV_STATUS_FAIL,
-		    json_pack("{s:s, s:s?, s:s?, s:s?}", "kind", "rds_instance",
-			      "id", id, "engine", engine, "publicly_accessible",
-			      text(db, "PubliclyAccessible")),
-		    reason, err));
+		EV_TRY(outside(t, arn, EV_STATUS_FAIL,
+			       json_pack("{s:s, s:s?, s:s?, s:s?}", "kind",
+					 "rds_instance", "id", id, "engine",
+					 engine, "publicly_accessible",
+					 text(db, "PubliclyAccessible")),
+			       reason, err));
 	}
 	return EV_OK;
 }
@@ -219,8 +220,9 @@ static enum ev_err on_classic_lbs(void *arg, const struct ev_aws_response *page,
 	    ev_aws_response_result(page, "DescribeLoadBalancers");
 	EV_ENSURE_E(err, res, EV_E_MALFORMED,
 		    "DescribeLoadBalancers: no result in the answer");
-	FOR_EACH(lb, ev_xml_child(res, "LoadBalancerDescriptions"), "member")
-	{
+	for (const struct ev_xml_node *lb = ev_xml_child(
+		 ev_xml_child(res, "LoadBalancerDescriptions"), "member");
+	     lb; lb = ev_xml_next_same(lb)) {
 		const char *name = text(lb, "LoadBalancerName");
 		const char *vpc = text(lb, "VPCId");
 		if (vpc) {
@@ -253,8 +255,9 @@ static enum ev_err on_v2_lbs(void *arg, const struct ev_aws_response *page,
 	    ev_aws_response_result(page, "DescribeLoadBalancers");
 	EV_ENSURE_E(err, res, EV_E_MALFORMED,
 		    "DescribeLoadBalancers: no result in the answer");
-	FOR_EACH(lb, ev_xml_child(res, "LoadBalancers"), "member")
-	{
+	for (const struct ev_xml_node *lb =
+		 ev_xml_child(ev_xml_child(res, "LoadBalancers"), "member");
+	     lb; lb = ev_xml_next_same(lb)) {
 		const char *arn = text(lb, "LoadBalancerArn");
 		const char *name = text(lb, "LoadBalancerName");
 		const char *vpc = text(lb, "VpcId");
@@ -265,7 +268,10 @@ static enum ev_err on_v2_lbs(void *arg, const struct ev_aws_response *page,
 		char reason[300];
 		snprintf(reason, sizeof(reason),
 			 "load balancer %s is not in a VPC", name ? name : "?");
-		EV_TRY(outside(t, arn ? arn : name ? name : "?",
+		EV_TRY(outside(t,
+			       arn    ? arn
+			       : name ? name
+				      : "?",
 			       EV_STATUS_FAIL,
 			       json_pack("{s:s, s:s?, s:s?}", "kind",
 					 "load_balancer_v2", "name", name,
@@ -307,14 +313,17 @@ static enum ev_err on_functions(void *arg, const struct ev_aws_response *page,
 			 "Lambda function %s is not attached to a VPC (%s)",
 			 name ? name : "?",
 			 cfg ? "VpcConfig without a VpcId" : "no VpcConfig");
-		EV_TRY(outside(t, arn ? arn : name ? name : "?", status,
-			       json_pack("{s:s, s:s?, s:s?, s:s}", "kind",
-					 "lambda_function", "name", name,
-					 "runtime",
-					 json_string_value(
-					     json_object_get(fn, "Runtime")),
-					 "vpc_config", cfg ? "empty" : "absent"),
-			       reason, err));
+		EV_TRY(outside(
+		    t,
+		    arn	   ? arn
+		    : name ? name
+			   : "?",
+		    status,
+		    json_pack("{s:s, s:s?, s:s?, s:s}", "kind",
+			      "lambda_function", "name", name, "runtime",
+			      json_string_value(json_object_get(fn, "Runtime")),
+			      "vpc_config", cfg ? "empty" : "absent"),
+		    reason, err));
 	}
 	return EV_OK;
 }
@@ -332,16 +341,36 @@ struct kind_call {
 };
 
 static const struct kind_call calls[K_COUNT] = {
-    [K_EC2] = {EV_SVC_EC2, "DescribeInstances", NULL, NULL,
-	       {"MaxResults", "1000"}, on_instances},
-    [K_RDS] = {EV_SVC_RDS, "DescribeDBInstances", NULL, NULL,
-	       {"MaxRecords", "100"}, on_db_instances},
-    [K_ELB] = {EV_SVC_ELB, "DescribeLoadBalancers", NULL, NULL,
-	       {"PageSize", "400"}, on_classic_lbs},
-    [K_ELBV2] = {EV_SVC_ELBV2, "DescribeLoadBalancers", NULL, NULL,
-		 {"PageSize", "400"}, on_v2_lbs},
-    [K_LAMBDA] = {EV_SVC_LAMBDA, "ListFunctions", "GET",
-		  "/2015-03-31/functions", {"MaxItems", "50"}, on_functions},
+    [K_EC2] = {EV_SVC_EC2,
+	       "DescribeInstances",
+	       NULL,
+	       NULL,
+	       {"MaxResults", "1000"},
+	       on_instances},
+    [K_RDS] = {EV_SVC_RDS,
+	       "DescribeDBInstances",
+	       NULL,
+	       NULL,
+	       {"MaxRecords", "100"},
+	       on_db_instances},
+    [K_ELB] = {EV_SVC_ELB,
+	       "DescribeLoadBalancers",
+	       NULL,
+	       NULL,
+	       {"PageSize", "400"},
+	       on_classic_lbs},
+    [K_ELBV2] = {EV_SVC_ELBV2,
+		 "DescribeLoadBalancers",
+		 NULL,
+		 NULL,
+		 {"PageSize", "400"},
+		 on_v2_lbs},
+    [K_LAMBDA] = {EV_SVC_LAMBDA,
+		  "ListFunctions",
+		  "GET",
+		  "/2015-03-31/functions",
+		  {"MaxItems", "50"},
+		  on_functions},
 };
 
 struct region {
@@ -401,17 +430,16 @@ static enum ev_err run_kind(struct region *r, enum kind k)
 		json_decref(t.by_vpc);
 		return rc;
 	}
-	json_t *d = json_pack("{s:i, s:i, s:b, s:o}", "in_vpc",
-			      (json_int_t)t.in_vpc, "outside",
-			      (json_int_t)t.outside, "complete", rc == EV_OK,
-			      "by_vpc", t.by_vpc);
+	json_t *d = json_pack(
+	    "{s:i, s:i, s:b, s:o}", "in_vpc", (json_int_t)t.in_vpc, "outside",
+	    (json_int_t)t.outside, "complete", rc == EV_OK, "by_vpc", t.by_vpc);
 	if (!d || json_object_set_new(r->kinds, info->key, d) != 0)
 		return EV_E_NOMEM;
-	if (k == K_EC2 && json_object_update_new(
-			      d, json_pack("{s:i, s:i}", "skipped_terminated",
-					   (json_int_t)t.terminated,
-					   "skipped_shutting_down",
-					   (json_int_t)t.shutting_down)) != 0)
+	if (k == K_EC2 &&
+	    json_object_update_new(
+		d, json_pack("{s:i, s:i}", "skipped_terminated",
+			     (json_int_t)t.terminated, "skipped_shutting_down",
+			     (json_int_t)t.shutting_down)) != 0)
 		return EV_E_NOMEM;
 	if (rc != EV_OK) {
 		/* Resources already judged on earlier pages keep their
@@ -465,8 +493,9 @@ static enum ev_err run_platforms(struct region *r, json_t **platforms)
 	const struct ev_xml_node *root =
 	    rc == EV_OK ? ev_aws_response_result(&resp, call.action) : NULL;
 	const struct ev_xml_node *values = NULL;
-	FOR_EACH(it, ev_xml_child(root, "accountAttributeSet"), "item")
-	{
+	for (const struct ev_xml_node *it = ev_xml_child(
+		 ev_xml_child(root, "accountAttributeSet"), "item");
+	     it; it = ev_xml_next_same(it)) {
 		const char *name = text(it, "attributeName");
 		if (name && strcmp(name, "supported-platforms") == 0)
 			values = ev_xml_child(it, "attributeValueSet");
@@ -485,8 +514,8 @@ static enum ev_err run_platforms(struct region *r, json_t **platforms)
 	json_t *list = json_array();
 	char joined[120] = "";
 	bool classic = false;
-	FOR_EACH(v, values, "item")
-	{
+	for (const struct ev_xml_node *v = ev_xml_child(values, "item"); v;
+	     v = ev_xml_next_same(v)) {
 		const char *p = text(v, "attributeValue");
 		if (!p)
 			continue;

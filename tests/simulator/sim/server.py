@@ -90,7 +90,8 @@ class Pipeline:
             self._early_fault(plan.rule, service, identity)
         if identity is not None:
             self._authorize(service, action, identity, route.region)
-        if not self.throttle.admit(outcome.account or "anonymous", service, action):
+        if not self.throttle.admit(outcome.account or "anonymous", route.region,
+                                   service, action):
             err = make_error(service, "throttle")
             if service.protocol == "rest-json":
                 err.headers["Retry-After"] = "1"

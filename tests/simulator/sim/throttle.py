@@ -1,4 +1,8 @@
-"""AWS-like throttling: one token bucket per (account, service, action).
+"""AWS-like throttling: one token bucket per (account, region, service, action).
+
+AWS meters API rates per account and region (global services, IAM and
+Organizations, have one region), so a client sweeping every region at once
+meets one bucket per region, as it would in AWS.
 
 Rates come from the scenario's `throttle.rates` ("iam:ListUsers": [per_second, burst],
 "iam:*" for a whole service), then the service module's `rates`, then a default. A request
@@ -31,12 +35,13 @@ class Throttle:
             return tuple(service.rates["*"])
         return self.default
 
-    def admit(self, account_id, service, action):
+    def admit(self, account_id, region, service, action):
         """True when the call may proceed; False when it is throttled."""
         if not self.enabled:
             return True
         rate, burst = self._rate(service, action)
-        key = (account_id, service.model_name, action)
+        key = (account_id, region if service.regional else "global",
+               service.model_name, action)
         now = time.monotonic()
         with self._lock:
             tokens, last = self._buckets.get(key, (burst, now))
