@@ -356,6 +356,9 @@ static void finish_account(struct run *r, struct acct *a)
 	ev_findings_cleanup(&a->findings);
 	ev_observations_cleanup(&a->obs);
 	ev_credreport_state_cleanup(&a->probe_state);
+	if (a->probe_state.trails_free)
+		a->probe_state.trails_free(a->probe_state.trails);
+	a->probe_state.trails = NULL;
 }
 
 static void job_done(struct run *r, struct acct *a)

@@ -73,11 +73,12 @@ static enum ev_err make_dirs(const char *dir, struct ev_error *err)
 	return EV_OK;
 }
 
-/* Removes every entry of the open directory d (whose fd is fd). Entries
- * are removed while the directory is read, so it is read again until a
- * pass removes nothing. */
 static bool remove_tree(int dirfd, const char *name, int depth);
 
+/* Removes the entries of the open directory d (fd is its descriptor) whose
+ * names start with prefix (all of them when prefix is NULL). Entries are
+ * removed while the directory is read, so it is read again until a pass
+ * removes nothing. */
 static void empty_dir(DIR *d, int fd, int depth, const char *prefix)
 {
 	size_t prefix_len = prefix ? strlen(prefix) : 0;
@@ -409,10 +410,29 @@ static bool account_id_valid(const char *id)
 	return true;
 }
 
-/* A JSON string, or null for an empty or absent one. */
-static json_t *str_or_null(const char *s)
+/* A JSON string ("" for NULL). Text from AWS answers is not always
+ * UTF-8, which JSON cannot carry: bytes outside ASCII then become '?'
+ * rather than costing the account its file. */
+static json_t *text(const char *s)
 {
-	return s && *s ? json_string(s) : json_null();
+	json_t *j = json_string(s ? s : "");
+	if (j || !s)
+		return j;
+	char *copy = ev_strdup(s);
+	if (!copy)
+		return NULL;
+	for (char *p = copy; *p; p++)
+		if ((unsigned char)*p >= 0x80)
+			*p = '?';
+	j = json_string(copy);
+	free(copy);
+	return j;
+}
+
+/* text(), or null for an empty or absent string. */
+static json_t *text_or_null(const char *s)
+{
+	return s && *s ? text(s) : json_null();
 }
 
 static json_t *iso_time(time_t t)
@@ -457,7 +477,7 @@ out:
 static json_t *body_json(const struct ev_observation *x)
 {
 	json_t *b =
-	    json_pack("{s:o,s:I}", "sha256", str_or_null(x->body_sha256),
+	    json_pack("{s:o,s:I}", "sha256", text_or_null(x->body_sha256),
 		      "size", (json_int_t)x->body_len);
 	if (!b)
 		return NULL;
@@ -490,21 +510,30 @@ static json_t *body_json(const struct ev_observation *x)
 	return b;
 }
 
+/* Whole milliseconds, clamped: a duration is never negative or huge. */
+static json_int_t millis(double seconds)
+{
+	if (!(seconds > 0))
+		return 0;
+	if (seconds > 1e9)
+		seconds = 1e9;
+	return (json_int_t)(seconds * 1000.0 + 0.5);
+}
+
 static json_t *observation_json(const struct ev_observation *x)
 {
 	json_t *body = body_json(x);
 	if (!body)
 		return NULL;
-	return json_pack("{s:I,s:s,s:s,s:o,s:o,s:o,s:I,s:o,s:o,s:I,s:i,s:o}",
-			 "id", (json_int_t)x->id, "service", x->service,
-			 "action", x->action, "region", str_or_null(x->region),
-			 "account", str_or_null(x->account), "time",
-			 iso_time(x->time), "http_status",
-			 (json_int_t)x->http_status, "request_id",
-			 str_or_null(x->request_id), "error_code",
-			 str_or_null(x->error_code), "duration_ms",
-			 (json_int_t)(x->seconds * 1000.0 + 0.5), "attempts",
-			 x->attempts, "body", body);
+	return json_pack(
+	    "{s:I,s:o,s:o,s:o,s:o,s:o,s:I,s:o,s:o,s:I,s:i,s:o}", "id",
+	    (json_int_t)x->id, "service", text(x->service), "action",
+	    text(x->action), "region", text_or_null(x->region), "account",
+	    text_or_null(x->account), "time", iso_time(x->time), "http_status",
+	    (json_int_t)x->http_status, "request_id",
+	    text_or_null(x->request_id), "error_code",
+	    text_or_null(x->error_code), "duration_ms", millis(x->seconds),
+	    "attempts", x->attempts, "body", body);
 }
 
 static json_t *finding_json(const struct ev_finding *f)
@@ -515,14 +544,13 @@ static json_t *finding_json(const struct ev_finding *f)
 			json_decref(obs);
 			return NULL;
 		}
-	json_t *j = json_pack(
-	    "{s:s,s:o,s:s,s:s,s:s,s:O?,s:o,s:o,s:o}", "probe",
-	    f->probe_id ? f->probe_id : "", "region", str_or_null(f->region),
-	    "resource", f->resource ? f->resource : "", "status",
-	    ev_status_name(f->status), "reason", f->reason ? f->reason : "",
-	    "details", f->details, "error_code", str_or_null(f->error_code),
-	    "request_id", str_or_null(f->request_id), "observations", obs);
-	return j;
+	return json_pack("{s:o,s:o,s:o,s:s,s:o,s:O?,s:o,s:o,s:o}", "probe",
+			 text(f->probe_id), "region", text_or_null(f->region),
+			 "resource", text(f->resource), "status",
+			 ev_status_name(f->status), "reason", text(f->reason),
+			 "details", f->details, "error_code",
+			 text_or_null(f->error_code), "request_id",
+			 text_or_null(f->request_id), "observations", obs);
 }
 
 static json_t *coverage_json(const struct ev_evidence_account *a)
@@ -533,18 +561,16 @@ static json_t *coverage_json(const struct ev_evidence_account *a)
 	if (!c)
 		return NULL;
 	for (size_t i = 0; i < a->n_regions; i++)
-		if (json_array_append_new(
-			regions,
-			json_string(a->regions[i] ? a->regions[i] : "")) != 0)
+		if (json_array_append_new(regions, text(a->regions[i])) != 0)
 			goto fail;
 	for (size_t i = 0; i < a->n_regions_skipped; i++) {
 		const struct ev_evidence_region_skip *r =
 		    &a->regions_skipped[i];
 		if (json_array_append_new(
-			skipped,
-			json_pack("{s:s,s:o}", "region",
-				  r->region ? r->region : "", "opt_in_status",
-				  str_or_null(r->opt_in_status))) != 0)
+			skipped, json_pack("{s:o,s:o}", "region",
+					   text(r->region), "opt_in_status",
+					   text_or_null(r->opt_in_status))) !=
+		    0)
 			goto fail;
 	}
 	return c;
@@ -557,17 +583,17 @@ static json_t *collection_json(const struct ev_evidence_account *a)
 {
 	if (a->status == EV_COLLECTION_COLLECTED)
 		return json_pack("{s:s}", "status", "collected");
-	json_t *c = json_pack("{s:s,s:s}", "status", "skipped", "reason",
-			      a->skip_reason ? a->skip_reason : "");
+	json_t *c = json_pack("{s:s,s:o}", "status", "skipped", "reason",
+			      text(a->skip_reason));
 	if (c && a->skip_error) {
 		const struct ev_error *x = a->skip_error;
 		if (json_object_set_new(
 			c, "error",
 			json_pack("{s:s,s:o,s:o,s:o}", "code",
 				  ev_err_name(x->code), "aws_code",
-				  str_or_null(x->aws_code), "request_id",
-				  str_or_null(x->request_id), "message",
-				  str_or_null(x->message))) != 0) {
+				  text_or_null(x->aws_code), "request_id",
+				  text_or_null(x->request_id), "message",
+				  text_or_null(x->message))) != 0) {
 			json_decref(c);
 			return NULL;
 		}
@@ -582,7 +608,7 @@ static json_t *account_json(const struct ev_evidence *e,
 	json_t *root = json_pack(
 	    "{s:i,s:s,s:{s:s,s:o},s:o,s:o,s:o,s:o,s:O?}", "format",
 	    EV_EVIDENCE_FORMAT, "snapshot", e->name, "account", "id", a->id,
-	    "name", str_or_null(a->name), "collection", collection_json(a),
+	    "name", text_or_null(a->name), "collection", collection_json(a),
 	    "coverage", coverage_json(a), "findings", findings, "observations",
 	    observations, "facts", a->facts);
 	if (!root)
@@ -918,8 +944,8 @@ enum ev_err ev_evidence_document(const char *path, json_t **out,
 		goto out;
 	}
 	ev_hex_encode(d, sizeof(d), hex);
-	*out = json_pack("{s:s,s:s,s:I}", "path", path, "sha256", hex, "size",
-			 (json_int_t)total);
+	*out = json_pack("{s:o,s:s,s:I}", "path", text(path), "sha256", hex,
+			 "size", (json_int_t)total);
 	if (!*out)
 		rc = ev_error_set(err, EV_E_NOMEM, "out of memory");
 out:

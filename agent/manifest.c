@@ -981,7 +981,11 @@ enum ev_err ev_manifest_verify(const struct ev_manifest_verify_options *o,
 	bool single = is_snapshot_dir(o->path);
 	const char *root = o->path;
 	if (single) {
-		rc = split_path(o->path, &parent, &base);
+		/* "." or "x/.." name a snapshot too: its parent is found from
+		 * the resolved path. */
+		char *resolved = realpath(o->path, NULL);
+		rc = split_path(resolved ? resolved : o->path, &parent, &base);
+		free(resolved);
 		if (rc != EV_OK) {
 			ev_error_set(err, rc, "out of memory");
 			goto out;

@@ -435,7 +435,8 @@ static size_t candidates(const struct run *r, const char *bucket,
 		for (size_t k = 0; k < n && !dup; k++)
 			dup = strcmp(out[k], a) == 0;
 		if (!dup && n < MAX_CANDIDATES)
-			snprintf(out[n++], EV_ACCOUNT_ID_LEN + 1, "%s", a);
+			snprintf(out[n++], EV_ACCOUNT_ID_LEN + 1, "%.*s",
+				 EV_ACCOUNT_ID_LEN, a);
 	}
 	return n;
 }
@@ -453,7 +454,7 @@ static enum ev_err read_bucket(struct run *r, struct bucket *b,
 		enum ev_err rc = locate(r, b, cand[i], &err);
 		if (rc == EV_OK) {
 			b->read = true;
-			snprintf(b->account, sizeof(b->account), "%s", cand[i]);
+			memcpy(b->account, cand[i], sizeof(cand[i]));
 			break;
 		}
 		EV_TRY(note_tried(b, cand[i], &err));

@@ -127,11 +127,13 @@ DOOR_FN enum ev_err door_perform(struct ev_http *h,
 		 req->body ? (const char *)req->body : "");
 	assert_true(d->n_calls < DOOR_MAX_CALLS);
 	struct door_call_log *log = &d->calls[d->n_calls++];
-	snprintf(log->action, sizeof(log->action), "%s", action);
+	snprintf(log->action, sizeof(log->action), "%.*s",
+		 (int)sizeof(log->action) - 1, action);
 	snprintf(log->account, sizeof(log->account), "%s",
 		 d->current_account ? d->current_account : "");
 	snprintf(log->url, sizeof(log->url), "%s", req->url);
-	snprintf(log->body, sizeof(log->body), "%s", body);
+	snprintf(log->body, sizeof(log->body), "%.*s",
+		 (int)sizeof(log->body) - 1, body);
 
 	for (size_t i = 0; i < d->n_replies; i++) {
 		const struct door_reply *r = &d->replies[i];

@@ -3,8 +3,6 @@
  * codes, the bound on waiting, sharing among the probes of one account)
  * and the account summary. Recorded responses come from the simulator's
  * demo-org and single-account scenarios (tests/unit/data/iam/). */
-/* probe_door.h logs requests into fixed fields, truncating on purpose. */
-#pragma GCC diagnostic ignored "-Wformat-truncation"
 #include "probe_door.h"
 
 #include <pthread.h>

@@ -2,8 +2,6 @@
  * and hand-written reports for the edge cases. The door's clock is
  * 2025-03-01T10:00:00Z; the recorded dates are 5 s past whole days, so a
  * key created "-120d" is 119 whole days old. */
-/* probe_door.h logs requests into fixed fields, truncating on purpose. */
-#pragma GCC diagnostic ignored "-Wformat-truncation"
 #include "probe_door.h"
 
 #include "credreport.h"

@@ -1,7 +1,5 @@
 /* The cloudtrail probe on recorded simulator answers (demo-org) and
  * hand-edited variants under tests/unit/data/cloudtrail/. */
-/* probe_door.h logs requests into fixed fields, truncating on purpose. */
-#pragma GCC diagnostic ignored "-Wformat-truncation"
 #include "probe_door.h"
 #include "probes.h"
 

@@ -1,7 +1,5 @@
 /* The config-recorder probe on recorded simulator answers (demo-org) and
  * hand-edited variants under tests/unit/data/config/. */
-/* probe_door.h logs requests into fixed fields, truncating on purpose. */
-#pragma GCC diagnostic ignored "-Wformat-truncation"
 #include "probe_door.h"
 #include "probes.h"
 

@@ -1,8 +1,6 @@
 /* The config-rules probe on recorded simulator answers (demo-org, whose
  * pages hold two items) and hand-edited variants under
  * tests/unit/data/config/. */
-/* probe_door.h logs requests into fixed fields, truncating on purpose. */
-#pragma GCC diagnostic ignored "-Wformat-truncation"
 #include "probe_door.h"
 #include "probes.h"
 

@@ -3,8 +3,6 @@
  * administrator access through AdministratorAccess, a customer managed
  * policy defined on a later page than its user, inline lists, and what
  * is not administrator access (Deny, NotAction, a non-default version). */
-/* probe_door.h logs requests into fixed fields, truncating on purpose. */
-#pragma GCC diagnostic ignored "-Wformat-truncation"
 #include "probe_door.h"
 
 #include "probes.h"

@@ -1,7 +1,5 @@
 /* root-mfa on recorded simulator answers (demo-org, single-account) and
  * hand-edited copies (tests/unit/data/iam/README.md). */
-/* probe_door.h logs requests into fixed fields, truncating on purpose. */
-#pragma GCC diagnostic ignored "-Wformat-truncation"
 #include "probe_door.h"
 
 #include "credreport.h"

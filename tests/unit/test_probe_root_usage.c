@@ -1,8 +1,6 @@
 /* root-usage on recorded simulator answers (demo-org) and hand-edited
  * copies (tests/unit/data/iam/README.md). The door's clock is
  * 2025-03-01T10:00:00Z, the simulator's when they were recorded. */
-/* probe_door.h logs requests into fixed fields, truncating on purpose. */
-#pragma GCC diagnostic ignored "-Wformat-truncation"
 #include "probe_door.h"
 
 #include "credreport.h"
