@@ -33,11 +33,11 @@ static void usage(FILE *out)
 int ev_cmd_collect(const struct ev_cli_globals *g, int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"shard", required_argument, NULL, 's'},
-		{"output", required_argument, NULL, 'o'},
-		{"no-progress", no_argument, NULL, 'P'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"shard", required_argument, NULL, 's'},
+	    {"output", required_argument, NULL, 'o'},
+	    {"no-progress", no_argument, NULL, 'P'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct ev_collect_options o = {.progress = true};
 	int opt;

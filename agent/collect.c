@@ -24,7 +24,7 @@
 #define BODY_BUDGET (32u * 1024 * 1024)
 /* Sessions are re-assumed when this close to expiry. */
 #define SESSION_MARGIN_S 300
-#define MAX_REGIONS 64
+#define MAX_REGIONS	 64
 
 enum acct_state {
 	ACCT_PENDING = 0,
@@ -45,7 +45,7 @@ struct acct {
 	char id[EV_ACCOUNT_ID_LEN + 1];
 	char name[128];
 	char status[24]; /* Organizations State */
-	char *role_arn;  /* NULL: the caller's own credentials */
+	char *role_arn;	 /* NULL: the caller's own credentials */
 	enum acct_state state;
 	char skip_reason[256];
 
@@ -117,15 +117,16 @@ static void count_call(struct run *r, const struct ev_aws_call *c,
 		 c->action);
 	pthread_mutex_lock(&r->lock);
 	r->calls++;
-	r->retries += resp->attempts > 1 ? (unsigned long)resp->attempts - 1
-					 : 0;
+	r->retries +=
+	    resp->attempts > 1 ? (unsigned long)resp->attempts - 1 : 0;
 	if (rc != EV_OK)
 		r->call_errors++;
 	struct counter *ct = NULL;
 	for (size_t i = 0; i < r->n_counters && !ct; i++)
 		if (strcmp(r->counters[i].key, key) == 0)
 			ct = &r->counters[i];
-	if (!ct && r->n_counters < sizeof(r->counters) / sizeof(r->counters[0])) {
+	if (!ct &&
+	    r->n_counters < sizeof(r->counters) / sizeof(r->counters[0])) {
 		ct = &r->counters[r->n_counters++];
 		memcpy(ct->key, key, sizeof(key));
 	}
@@ -143,7 +144,8 @@ static void progress(struct run *r)
 	pthread_mutex_lock(&r->lock);
 	unsigned long calls = r->calls, errors = r->call_errors;
 	pthread_mutex_unlock(&r->lock);
-	fprintf(stderr, "\r\033[Kcollecting: %lu/%lu jobs, %lu API calls, %lu errors",
+	fprintf(stderr,
+		"\r\033[Kcollecting: %lu/%lu jobs, %lu API calls, %lu errors",
 		atomic_load(&r->jobs_done), atomic_load(&r->jobs_total), calls,
 		errors);
 	fflush(stderr);
@@ -179,15 +181,15 @@ static enum ev_err session_locked(struct run *r, struct acct *a,
 		ev_credentials_cleanup(&a->session);
 		ev_error_clear(&a->session_err);
 		struct ev_sts_assume_role_params p = {
-			.role_arn = a->role_arn,
-			.session_name = r->session_name,
-			.external_id = r->cfg->accounts.external_id,
+		    .role_arn = a->role_arn,
+		    .session_name = r->session_name,
+		    .external_id = r->cfg->accounts.external_id,
 		};
 		struct ev_sts_identity who;
 		memset(&who, 0, sizeof(who));
-		enum ev_err rc = ev_sts_assume_role(r->aws, r->cfg->aws.region,
-						    &r->base, &p, &a->session,
-						    &who, &a->session_err);
+		enum ev_err rc =
+		    ev_sts_assume_role(r->aws, r->cfg->aws.region, &r->base, &p,
+				       &a->session, &who, &a->session_err);
 		/* The AssumeRole exchange is evidence: its request ID and
 		 * hash, never its body. */
 		struct ev_uri_param cp[] = {{"RoleArn", a->role_arn}};
@@ -199,7 +201,8 @@ static enum ev_err session_locked(struct run *r, struct acct *a,
 					.sensitive_response = true};
 		struct ev_aws_response resp;
 		ev_aws_response_init(&resp);
-		memcpy(resp.request_id, who.request_id, sizeof(resp.request_id));
+		memcpy(resp.request_id, who.request_id,
+		       sizeof(resp.request_id));
 		memcpy(resp.body_sha256, who.body_sha256,
 		       sizeof(resp.body_sha256));
 		resp.http_status = who.http_status;
@@ -228,8 +231,7 @@ static enum ev_err session_locked(struct run *r, struct acct *a,
 }
 
 static enum ev_err session_get(struct run *r, struct acct *a,
-			       struct ev_credentials *out,
-			       struct ev_error *err)
+			       struct ev_credentials *out, struct ev_error *err)
 {
 	pthread_mutex_lock(&a->lock);
 	enum ev_err rc = session_locked(r, a, out, err);
@@ -274,8 +276,8 @@ static enum ev_err door_call(struct ev_probe_ctx *ctx, const char *account,
 		ev_credentials_cleanup(&creds);
 	}
 	enum ev_err rec = ev_observations_record(
-		&j->obs, id, target ? target->id : account, call,
-		out->signing_region, out, rc == EV_OK ? NULL : err, time(NULL));
+	    &j->obs, id, target ? target->id : account, call,
+	    out->signing_region, out, rc == EV_OK ? NULL : err, time(NULL));
 	if (rec != EV_OK && rc == EV_OK)
 		rc = ev_error_set(err, rec, "recording an observation");
 	return rc;
@@ -283,7 +285,8 @@ static enum ev_err door_call(struct ev_probe_ctx *ctx, const char *account,
 
 static const struct ev_probe_ops door_ops = {.call = door_call};
 
-/* ---- accounts finishing --------------------------------------------------- */
+/* ---- accounts finishing ---------------------------------------------------
+ */
 
 /* Writes the account's part and feeds the verdicts; frees what the
  * account held. Called once, by whichever thread finished its last job. */
@@ -303,8 +306,8 @@ static void finish_account(struct run *r, struct acct *a)
 			  ? EV_COLLECTION_SKIPPED
 			  : EV_COLLECTION_COLLECTED,
 	    .skip_reason = a->state == ACCT_SKIPPED ? a->skip_reason
-			   : unreachable		    ? "role not assumable"
-							    : NULL,
+			   : unreachable	    ? "role not assumable"
+						    : NULL,
 	    .skip_error = unreachable ? &a->session_err : NULL,
 	    .regions = a->examined,
 	    .n_regions = a->n_examined,
@@ -315,8 +318,8 @@ static void finish_account(struct run *r, struct acct *a)
 	};
 	pthread_mutex_lock(&r->lock);
 	if (r->write_rc == EV_OK)
-		r->write_rc = ev_evidence_add_account(r->evidence, &ea,
-						      &r->write_err);
+		r->write_rc =
+		    ev_evidence_add_account(r->evidence, &ea, &r->write_err);
 	enum ev_err vrc = EV_OK;
 	if (a->state == ACCT_SKIPPED) {
 		vrc = ev_verdicts_skip_account(r->verdicts, a->id,
@@ -369,7 +372,8 @@ static void job_done(struct run *r, struct acct *a)
 		finish_account(r, a);
 }
 
-/* ---- probe jobs ----------------------------------------------------------- */
+/* ---- probe jobs -----------------------------------------------------------
+ */
 
 static void run_probe(void *arg)
 {
@@ -377,19 +381,19 @@ static void run_probe(void *arg)
 	struct run *r = j->run;
 	struct acct *a = j->acct;
 	struct ev_probe_ctx ctx = {
-		.ops = &door_ops,
-		.impl = j,
-		.account = a->id,
-		.region = j->region,
-		.regions = a->examined,
-		.n_regions = a->n_examined,
-		.managed_accounts = r->managed,
-		.n_managed_accounts = r->n_managed,
-		.management_account = r->management[0] ? r->management : NULL,
-		.cfg = r->cfg,
-		.now = time(NULL),
-		.state = &a->probe_state,
-		.findings = &j->findings,
+	    .ops = &door_ops,
+	    .impl = j,
+	    .account = a->id,
+	    .region = j->region,
+	    .regions = a->examined,
+	    .n_regions = a->n_examined,
+	    .managed_accounts = r->managed,
+	    .n_managed_accounts = r->n_managed,
+	    .management_account = r->management[0] ? r->management : NULL,
+	    .cfg = r->cfg,
+	    .now = time(NULL),
+	    .state = &a->probe_state,
+	    .findings = &j->findings,
 	};
 	enum ev_err rc = j->probe->run(&ctx);
 	if (rc != EV_OK) {
@@ -452,7 +456,8 @@ static enum ev_err submit_job(struct run *r, struct acct *a,
 	return rc;
 }
 
-/* ---- account setup: session, regions, jobs -------------------------------- */
+/* ---- account setup: session, regions, jobs --------------------------------
+ */
 
 static bool region_enabled(const char *opt_in)
 {
@@ -501,21 +506,21 @@ static enum ev_err discover_regions(struct run *r, struct acct *a,
 	enum ev_err rc = ev_aws_call(r->aws, &c, creds, &resp, err);
 	count_call(r, &c, &resp, rc);
 	pthread_mutex_lock(&a->lock);
-	enum ev_err rec = ev_observations_record(&a->obs, id, a->id, &c,
-						 resp.signing_region, &resp,
-						 rc == EV_OK ? NULL : err,
-						 time(NULL));
+	enum ev_err rec =
+	    ev_observations_record(&a->obs, id, a->id, &c, resp.signing_region,
+				   &resp, rc == EV_OK ? NULL : err, time(NULL));
 	pthread_mutex_unlock(&a->lock);
 	if (rec != EV_OK && rc == EV_OK)
 		rc = ev_error_set(err, rec, "recording an observation");
 	const struct ev_xml_node *root =
-		rc == EV_OK ? ev_aws_response_result(&resp, c.action) : NULL;
+	    rc == EV_OK ? ev_aws_response_result(&resp, c.action) : NULL;
 	const struct ev_xml_node *item = ev_xml_path(root, "regionInfo/item");
 	for (; rc == EV_OK && item; item = ev_xml_next_same(item)) {
 		const char *name = ev_xml_path_text(item, "regionName");
 		const char *opt = ev_xml_path_text(item, "optInStatus");
 		if (name && *name)
-			rc = add_region(a, name, opt ? opt : "opt-in-not-required");
+			rc = add_region(a, name,
+					opt ? opt : "opt-in-not-required");
 		if (rc == EV_E_LIMIT)
 			ev_error_set(err, rc, "more than %d regions",
 				     MAX_REGIONS);
@@ -577,7 +582,8 @@ out:
 	job_done(r, a);
 }
 
-/* ---- the account list ------------------------------------------------------ */
+/* ---- the account list ------------------------------------------------------
+ */
 
 static enum ev_err add_account(struct run *r, size_t *cap, const char *id,
 			       const char *name, const char *status,
@@ -594,7 +600,8 @@ static enum ev_err add_account(struct run *r, size_t *cap, const char *id,
 	memset(a, 0, sizeof(*a));
 	snprintf(a->id, sizeof(a->id), "%s", id);
 	snprintf(a->name, sizeof(a->name), "%s", name ? name : "");
-	snprintf(a->status, sizeof(a->status), "%s", status ? status : "ACTIVE");
+	snprintf(a->status, sizeof(a->status), "%s",
+		 status ? status : "ACTIVE");
 	if (role_arn) {
 		a->role_arn = ev_strdup(role_arn);
 		EV_ENSURE(a->role_arn, EV_E_NOMEM);
@@ -631,13 +638,15 @@ static enum ev_err org_page(void *arg, const struct ev_aws_response *page,
 	{
 		const char *id = json_string_value(json_object_get(acc, "Id"));
 		const char *name =
-			json_string_value(json_object_get(acc, "Name"));
+		    json_string_value(json_object_get(acc, "Name"));
 		/* State replaces the retiring Status (aws-api.md §10.2). */
 		const char *state =
-			json_string_value(json_object_get(acc, "State"));
+		    json_string_value(json_object_get(acc, "State"));
 		if (!state)
-			state = json_string_value(json_object_get(acc, "Status"));
-		const char *arn = json_string_value(json_object_get(acc, "Arn"));
+			state =
+			    json_string_value(json_object_get(acc, "Status"));
+		const char *arn =
+		    json_string_value(json_object_get(acc, "Arn"));
 		if (!id || strlen(id) != EV_ACCOUNT_ID_LEN)
 			return ev_error_set(err, EV_E_MALFORMED,
 					    "ListAccounts: account without a "
@@ -670,7 +679,8 @@ static enum ev_err list_accounts(struct run *r, struct ev_error *err)
 		for (size_t i = 0; i < ca->n_list; i++) {
 			char role[600];
 			const char *arn = ca->list[i].role_arn;
-			if (!arn && strcmp(ca->list[i].id, r->caller_account) != 0) {
+			if (!arn &&
+			    strcmp(ca->list[i].id, r->caller_account) != 0) {
 				EV_TRY(role_for(r, ca->list[i].id, role,
 						sizeof(role)));
 				arn = role;
@@ -687,8 +697,8 @@ static enum ev_err list_accounts(struct run *r, struct ev_error *err)
 					.region = r->cfg->aws.region,
 					.json = body};
 		struct org_page op = {r, &cap};
-		enum ev_err rc = ev_aws_paginate(r->aws, &c, &r->base, org_page,
-						 &op, err);
+		enum ev_err rc =
+		    ev_aws_paginate(r->aws, &c, &r->base, org_page, &op, err);
 		json_decref(body);
 		if (rc != EV_OK)
 			ev_error_prefix(err, "listing the organization's "
@@ -697,7 +707,8 @@ static enum ev_err list_accounts(struct run *r, struct ev_error *err)
 	}
 	case EV_ACCOUNTS_SELF:
 	default:
-		return add_account(r, &cap, r->caller_account, NULL, NULL, NULL);
+		return add_account(r, &cap, r->caller_account, NULL, NULL,
+				   NULL);
 	}
 }
 
@@ -711,8 +722,9 @@ static enum ev_err caller_identity(struct run *r, struct ev_error *err)
 					  &id, err));
 	snprintf(r->caller_arn, sizeof(r->caller_arn), "%s", id.arn);
 	EV_ENSURE_E(err, strlen(id.account) == EV_ACCOUNT_ID_LEN,
-		    EV_E_MALFORMED, "GetCallerIdentity: account id of %zu "
-				    "characters",
+		    EV_E_MALFORMED,
+		    "GetCallerIdentity: account id of %zu "
+		    "characters",
 		    strlen(id.account));
 	memcpy(r->caller_account, id.account, EV_ACCOUNT_ID_LEN + 1);
 	return EV_OK;
@@ -720,49 +732,45 @@ static enum ev_err caller_identity(struct run *r, struct ev_error *err)
 
 static json_t *thresholds_json(const struct ev_config *cfg)
 {
-	return json_pack("{s:i, s:i, s:i, s:i, s:i, s:s}", "root_unused_days",
-			 cfg->thresholds.root_unused_days,
-			 "access_key_max_age_days",
-			 cfg->thresholds.access_key_max_age_days,
-			 "access_key_unused_days",
-			 cfg->thresholds.access_key_unused_days,
-			 "log_retention_days",
-			 cfg->thresholds.log_retention_days,
-			 "digest_max_age_hours",
-			 cfg->probes.digest_max_age_hours, "lambda_outside_vpc",
-			 cfg->probes.lambda_outside_vpc ==
-					 EV_LAMBDA_OUTSIDE_VPC_FAIL
-				 ? "fail"
-				 : "warn");
+	return json_pack(
+	    "{s:i, s:i, s:i, s:i, s:i, s:s}", "root_unused_days",
+	    cfg->thresholds.root_unused_days, "access_key_max_age_days",
+	    cfg->thresholds.access_key_max_age_days, "access_key_unused_days",
+	    cfg->thresholds.access_key_unused_days, "log_retention_days",
+	    cfg->thresholds.log_retention_days, "digest_max_age_hours",
+	    cfg->probes.digest_max_age_hours, "lambda_outside_vpc",
+	    cfg->probes.lambda_outside_vpc == EV_LAMBDA_OUTSIDE_VPC_FAIL
+		? "fail"
+		: "warn");
 }
 
 static json_t *manifest_fields(struct run *r)
 {
 	json_t *by_action = json_object();
 	for (size_t i = 0; i < r->n_counters; i++)
-		json_object_set_new(by_action, r->counters[i].key,
-				    json_pack("{s:I, s:I}", "calls",
-					      (json_int_t)r->counters[i].calls,
-					      "errors",
-					      (json_int_t)r->counters[i].errors));
+		json_object_set_new(
+		    by_action, r->counters[i].key,
+		    json_pack("{s:I, s:I}", "calls",
+			      (json_int_t)r->counters[i].calls, "errors",
+			      (json_int_t)r->counters[i].errors));
 	json_t *collected = json_array(), *skipped = json_array();
 	for (size_t i = 0; i < r->n_accounts; i++) {
 		const struct acct *a = &r->accounts[i];
 		if (a->state == ACCT_SKIPPED)
 			json_array_append_new(
-				skipped, json_pack("{s:s, s:s}", "account",
-						   a->id, "reason",
-						   a->skip_reason));
+			    skipped, json_pack("{s:s, s:s}", "account", a->id,
+					       "reason", a->skip_reason));
 		else
 			json_array_append_new(collected, json_string(a->id));
 	}
 	json_t *scope = json_pack(
-		"{s:s, s:o, s:o, s:s}", "source",
-		r->cfg->accounts.source == EV_ACCOUNTS_ORGANIZATION ? "organization"
-		: r->cfg->accounts.source == EV_ACCOUNTS_LIST       ? "list"
-								    : "self",
-		"accounts_collected", collected, "accounts_skipped", skipped,
-		"regions", r->cfg->accounts.all_regions ? "all enabled" : "configured");
+	    "{s:s, s:o, s:o, s:s}", "source",
+	    r->cfg->accounts.source == EV_ACCOUNTS_ORGANIZATION ? "organization"
+	    : r->cfg->accounts.source == EV_ACCOUNTS_LIST	? "list"
+								: "self",
+	    "accounts_collected", collected, "accounts_skipped", skipped,
+	    "regions",
+	    r->cfg->accounts.all_regions ? "all enabled" : "configured");
 	if (r->o->shard_n)
 		json_object_set_new(scope, "shard",
 				    json_pack("{s:i, s:i}", "k", r->o->shard_k,
@@ -771,13 +779,13 @@ static json_t *manifest_fields(struct run *r)
 		json_object_set_new(scope, "management_account",
 				    json_string(r->management));
 	return json_pack(
-		"{s:{s:s, s:s}, s:o, s:o, s:{s:I, s:I, s:I, s:o}, s:o, s:o}",
-		"caller", "arn", r->caller_arn, "account", r->caller_account,
-		"scope", scope, "thresholds", thresholds_json(r->cfg),
-		"api_calls", "total", (json_int_t)r->calls, "errors",
-		(json_int_t)r->call_errors, "retries", (json_int_t)r->retries,
-		"by_action", by_action, "controls", ev_verdicts_json(r->verdicts),
-		"documents", ev_verdicts_documents_json(r->verdicts));
+	    "{s:{s:s, s:s}, s:o, s:o, s:{s:I, s:I, s:I, s:o}, s:o, s:o}",
+	    "caller", "arn", r->caller_arn, "account", r->caller_account,
+	    "scope", scope, "thresholds", thresholds_json(r->cfg), "api_calls",
+	    "total", (json_int_t)r->calls, "errors", (json_int_t)r->call_errors,
+	    "retries", (json_int_t)r->retries, "by_action", by_action,
+	    "controls", ev_verdicts_json(r->verdicts), "documents",
+	    ev_verdicts_documents_json(r->verdicts));
 }
 
 static void run_cleanup(struct run *r)
@@ -830,7 +838,8 @@ bool ev_collect_in_shard(const char *account, int k, int n)
 		return true;
 	unsigned char d[EV_SHA256_LEN];
 	ev_sha256(account, strlen(account), d);
-	unsigned long v = ((unsigned long)d[0] << 24) | ((unsigned long)d[1] << 16) |
+	unsigned long v = ((unsigned long)d[0] << 24) |
+			  ((unsigned long)d[1] << 16) |
 			  ((unsigned long)d[2] << 8) | d[3];
 	return (int)(v % (unsigned long)n) == k - 1;
 }
@@ -855,8 +864,8 @@ enum ev_err ev_collect_run(const struct ev_collect_options *o,
 	memcpy(r.session_name, "evident-", 8);
 	memcpy(r.session_name + 8, stamp, sizeof(stamp));
 
-	enum ev_err rc = ev_credentials_provider_get(o->creds, r.started,
-						     &r.base, err);
+	enum ev_err rc =
+	    ev_credentials_provider_get(o->creds, r.started, &r.base, err);
 	if (rc != EV_OK)
 		goto out;
 	rc = caller_identity(&r, err);
@@ -905,10 +914,10 @@ enum ev_err ev_collect_run(const struct ev_collect_options *o,
 	if (rc != EV_OK)
 		goto out;
 	struct ev_evidence_options eo = {
-		.snapshot_dir = o->snapshot_dir ? o->snapshot_dir
-						: r.cfg->agent.snapshot_dir,
-		.started_at = r.started,
-		.signing_key_path = r.cfg->agent.signing_key,
+	    .snapshot_dir =
+		o->snapshot_dir ? o->snapshot_dir : r.cfg->agent.snapshot_dir,
+	    .started_at = r.started,
+	    .signing_key_path = r.cfg->agent.signing_key,
 	};
 	r.evidence = ev_evidence_begin(&eo, err);
 	if (!r.evidence) {
@@ -953,8 +962,8 @@ enum ev_err ev_collect_run(const struct ev_collect_options *o,
 		*err = r.write_err;
 		goto out;
 	}
-	rc = ev_evidence_commit(r.evidence, manifest_fields(&r),
-				res->snapshot, sizeof(res->snapshot), err);
+	rc = ev_evidence_commit(r.evidence, manifest_fields(&r), res->snapshot,
+				sizeof(res->snapshot), err);
 	r.evidence = NULL;
 	if (rc != EV_OK)
 		goto out;

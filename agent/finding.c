@@ -61,7 +61,7 @@ static enum ev_err add_v(struct ev_findings *f, const char *probe_id,
 			 const char *resource, enum ev_status status,
 			 json_t *details, const unsigned *obs, size_t n_obs,
 			 const char *fmt, va_list ap, struct ev_finding **out)
-	EV_PRINTF(10, 0);
+    EV_PRINTF(10, 0);
 
 static enum ev_err add_v(struct ev_findings *f, const char *probe_id,
 			 const char *account, const char *region,

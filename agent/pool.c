@@ -12,8 +12,8 @@ struct pool_job {
 
 struct ev_pool {
 	pthread_mutex_t lock;
-	pthread_cond_t work;  /* a job was queued, or stop */
-	pthread_cond_t idle;  /* the queue drained and nothing runs */
+	pthread_cond_t work; /* a job was queued, or stop */
+	pthread_cond_t idle; /* the queue drained and nothing runs */
 	struct pool_job *head, *tail;
 	size_t running;
 	bool stop;
@@ -78,8 +78,7 @@ struct ev_pool *ev_pool_new(int n_threads, struct ev_error *err)
 	return p;
 }
 
-enum ev_err ev_pool_submit(struct ev_pool *p, void (*fn)(void *arg),
-			   void *arg)
+enum ev_err ev_pool_submit(struct ev_pool *p, void (*fn)(void *arg), void *arg)
 {
 	struct pool_job *j = malloc(sizeof(*j));
 	EV_ENSURE(j, EV_E_NOMEM);

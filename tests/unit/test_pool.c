@@ -67,9 +67,9 @@ static void refuses_bad_sizes(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(runs_every_job),
-		cmocka_unit_test(waits_for_jobs_submitted_by_jobs),
-		cmocka_unit_test(refuses_bad_sizes),
+	    cmocka_unit_test(runs_every_job),
+	    cmocka_unit_test(waits_for_jobs_submitted_by_jobs),
+	    cmocka_unit_test(refuses_bad_sizes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
