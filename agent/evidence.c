@@ -502,8 +502,11 @@ static json_t *body_json(const struct ev_observation *x)
 			return NULL;
 		}
 	}
-	if (json_object_set_new(b, "encoding", json_string(encoding)) != 0 ||
-	    (data && json_object_set_new(b, "data", data) != 0)) {
+	/* set_new consumes its value even when it fails. */
+	int bad = json_object_set_new(b, "encoding", json_string(encoding));
+	if (data)
+		bad |= json_object_set_new(b, "data", data);
+	if (bad) {
 		json_decref(b);
 		return NULL;
 	}
@@ -695,6 +698,11 @@ static enum ev_err check_fields(json_t *fields, struct ev_error *err)
 		EV_ENSURE_E(err, !reserved(k), EV_E_INVALID,
 			    "manifest field %s is the writer's", k);
 	}
+	/* Shaped as verification will read them back. */
+	struct ev_error perr;
+	ev_error_clear(&perr);
+	EV_ENSURE_E(err, ev_manifest_check_fields(fields, &perr) == EV_OK,
+		    EV_E_INVALID, "manifest field %s", perr.message);
 	return EV_OK;
 }
 
@@ -723,6 +731,20 @@ static json_t *parts_json(struct ev_evidence *e)
 		}
 	}
 	return parts;
+}
+
+/* json_dumps can lose bytes when its own buffer fails to grow; a dump
+ * through this callback fails instead. */
+struct buf_sink {
+	struct ev_buf buf;
+	enum ev_err rc;
+};
+
+static int buf_write(const char *p, size_t n, void *ctx)
+{
+	struct buf_sink *s = ctx;
+	s->rc = ev_buf_append(&s->buf, p, n);
+	return s->rc == EV_OK ? 0 : -1;
 }
 
 /* The manifest: the writer's members first, then the caller's, then the
@@ -754,8 +776,10 @@ static enum ev_err manifest_json(struct ev_evidence *e, json_t *fields,
 	    ev_buf_str(&pem));
 	ev_buf_cleanup(&pem);
 	json_t *parts = m ? parts_json(e) : NULL;
-	if (!parts || json_object_update(m, fields) != 0 ||
-	    json_object_set_new(m, "parts", parts) != 0) {
+	int bad = !parts || json_object_update(m, fields) != 0;
+	/* set_new consumes parts even when it fails. */
+	bad |= parts ? json_object_set_new(m, "parts", parts) : 0;
+	if (bad) {
 		json_decref(m);
 		return ev_error_set(err, EV_E_NOMEM, "out of memory");
 	}
@@ -825,32 +849,19 @@ static enum ev_err finish(struct ev_evidence *e, json_t *fields, char *out_dir,
 	EV_TRY(check_fields(fields, err));
 	json_t *m;
 	EV_TRY(manifest_json(e, fields, &m, err));
-	char *text = json_dumps(m, JSON_INDENT(2));
+	struct buf_sink sink = {.rc = EV_OK};
+	ev_buf_init(&sink.buf, EV_MANIFEST_MAX);
+	enum ev_err rc = EV_OK;
+	if (json_dump_callback(m, buf_write, &sink, JSON_INDENT(2)) != 0)
+		rc = sink.rc != EV_OK ? sink.rc : EV_E_NOMEM;
 	json_decref(m);
-	EV_ENSURE_E(err, text, EV_E_NOMEM, "cannot encode the manifest");
-	struct ev_buf bytes;
-	ev_buf_init(&bytes, EV_MANIFEST_MAX);
-	enum ev_err rc = ev_buf_append_str(&bytes, text);
-	free(text);
+	struct ev_buf bytes = sink.buf;
 	if (rc == EV_OK)
 		rc = ev_buf_append_char(&bytes, '\n');
 	if (rc != EV_OK) {
 		ev_buf_cleanup(&bytes);
-		return ev_error_set(err, rc, "manifest larger than %u bytes",
-				    EV_MANIFEST_MAX);
-	}
-	/* What is signed must be what verification reads back: a manifest
-	 * the parser refuses is a bug here, not a snapshot. */
-	struct ev_manifest check;
-	struct ev_error perr;
-	ev_error_clear(&perr);
-	rc = ev_manifest_parse(bytes.data, bytes.len, &check, &perr);
-	ev_manifest_cleanup(&check);
-	if (rc != EV_OK) {
-		ev_buf_cleanup(&bytes);
-		return ev_error_set(err,
-				    rc == EV_E_MALFORMED ? EV_E_INVALID : rc,
-				    "manifest: %s", perr.message);
+		return ev_error_set(err, rc, "cannot encode the manifest (%s)",
+				    ev_err_name(rc));
 	}
 	unsigned char sig[EV_KEYS_SIG_LEN];
 	rc = ev_keys_sign(e->key, bytes.data, bytes.len, sig, err);

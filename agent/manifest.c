@@ -253,10 +253,7 @@ static enum ev_err parse_parts(json_t *root, struct ev_manifest *m,
 	return EV_OK;
 }
 
-/* The members the caller of the writer supplies are not needed to
- * verify, but a manifest that gives them the wrong shape is not one the
- * writer produced. */
-static enum ev_err check_caller_fields(json_t *root, struct ev_error *err)
+enum ev_err ev_manifest_check_fields(const json_t *root, struct ev_error *err)
 {
 	static const char *const objects[] = {"identity", "scope", "thresholds",
 					      "api_calls"};
@@ -316,7 +313,7 @@ static enum ev_err parse_root(json_t *root, struct ev_manifest *m,
 	EV_TRY(parse_previous(root, m, err));
 	EV_TRY(parse_key(root, m, err));
 	EV_TRY(parse_parts(root, m, err));
-	return check_caller_fields(root, err);
+	return ev_manifest_check_fields(root, err);
 }
 
 enum ev_err ev_manifest_parse(const void *bytes, size_t n,

@@ -21,6 +21,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include <jansson.h>
+
 #include "buf.h"
 #include "digest.h"
 #include "err.h"
@@ -85,6 +87,14 @@ enum ev_err ev_manifest_parse(const void *bytes, size_t n,
 			      struct ev_manifest *m,
 			      struct ev_error *err) EV_MUST_CHECK;
 void ev_manifest_cleanup(struct ev_manifest *m);
+
+/* Checks the shape of the members a writer's caller supplies (identity,
+ * scope, thresholds, api_calls: objects when present; documents: an array
+ * of objects with a path and a hex SHA-256). They are not needed to
+ * verify, but a manifest that gives them another shape is not one the
+ * writer produced. Errors: EV_E_MALFORMED naming the member. */
+enum ev_err ev_manifest_check_fields(const json_t *root,
+				     struct ev_error *err) EV_MUST_CHECK;
 
 /* The part with this path, or NULL. A view into m. */
 struct ev_manifest_part *ev_manifest_find_part(struct ev_manifest *m,
