@@ -21,6 +21,7 @@ struct ev_cli_globals {
 };
 
 int ev_cmd_collect(const struct ev_cli_globals *g, int argc, char **argv);
+int ev_cmd_demo(const struct ev_cli_globals *g, int argc, char **argv);
 int ev_cmd_sign(const struct ev_cli_globals *g, int argc, char **argv);
 int ev_cmd_request(const struct ev_cli_globals *g, int argc, char **argv);
 int ev_cmd_controls(const struct ev_cli_globals *g, int argc, char **argv);

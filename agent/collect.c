@@ -4,6 +4,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -109,9 +110,28 @@ struct run {
 
 /* ---- counting and progress ---------------------------------------------- */
 
-static void count_call(struct run *r, const struct ev_aws_call *c,
-		       const struct ev_aws_response *resp, enum ev_err rc)
+static void count_call(struct run *r, const char *account,
+		       const struct ev_aws_call *c,
+		       const struct ev_aws_response *resp, enum ev_err rc,
+		       const struct ev_error *err)
 {
+	if (r->o->on_event) {
+		struct ev_collect_event ev = {
+		    .kind = EV_EVENT_CALL,
+		    .account = account,
+		    .region = resp->signing_region[0]
+				  ? resp->signing_region
+				  : (c->region ? c->region : ""),
+		    .call = c,
+		    .http_status = resp->http_status,
+		    .request_id = resp->request_id,
+		    .error_code = rc == EV_OK		    ? ""
+				  : err && err->aws_code[0] ? err->aws_code
+							    : ev_err_name(rc),
+		    .seconds = resp->seconds,
+		};
+		r->o->on_event(r->o->event_ctx, &ev);
+	}
 	char key[96];
 	snprintf(key, sizeof(key), "%s:%s", ev_service_info(c->service)->name,
 		 c->action);
@@ -207,7 +227,7 @@ static enum ev_err session_locked(struct run *r, struct acct *a,
 		       sizeof(resp.body_sha256));
 		resp.http_status = who.http_status;
 		resp.attempts = who.attempts;
-		count_call(r, &c, &resp, rc);
+		count_call(r, a->id, &c, &resp, rc, &a->session_err);
 		if (ev_observations_record(
 			&a->obs, atomic_fetch_add(&a->next_obs, 1), a->id, &c,
 			r->cfg->aws.region, &resp,
@@ -271,7 +291,7 @@ static enum ev_err door_call(struct ev_probe_ctx *ctx, const char *account,
 		rc = session_get(r, target, &creds, err);
 		if (rc == EV_OK) {
 			rc = ev_aws_call(r->aws, call, &creds, out, err);
-			count_call(r, call, out, rc);
+			count_call(r, target->id, call, out, rc, err);
 		}
 		ev_credentials_cleanup(&creds);
 	}
@@ -405,6 +425,15 @@ static void run_probe(void *arg)
 			ev_log_warn("account %s: %s: out of memory", a->id,
 				    j->probe->id);
 	}
+	for (size_t i = 0; r->o->on_event && i < j->findings.n; i++) {
+		struct ev_collect_event ev = {
+		    .kind = EV_EVENT_FINDING,
+		    .account = a->id,
+		    .region = j->region ? j->region : "",
+		    .finding = &j->findings.items[i],
+		};
+		r->o->on_event(r->o->event_ctx, &ev);
+	}
 	pthread_mutex_lock(&a->lock);
 	enum ev_err m1 = ev_findings_move(&a->findings, &j->findings);
 	enum ev_err m2 = ev_observations_move(&a->obs, &j->obs);
@@ -426,7 +455,8 @@ static void error_for_probes(struct acct *a, enum ev_probe_scope scope,
 {
 	const struct ev_probe *t = ev_probes();
 	for (size_t i = 0; i < EV_PROBE_COUNT_; i++) {
-		if (t[i].scope != scope)
+		if (t[i].scope != scope ||
+		    !ev_collect_probe_selected(&t[i], a->run->o->only_control))
 			continue;
 		if (ev_findings_add_error(&a->findings, t[i].id, a->id, region,
 					  a->id, e, NULL, 0, what) != EV_OK)
@@ -504,7 +534,7 @@ static enum ev_err discover_regions(struct run *r, struct acct *a,
 	ev_aws_response_init(&resp);
 	unsigned id = atomic_fetch_add(&a->next_obs, 1);
 	enum ev_err rc = ev_aws_call(r->aws, &c, creds, &resp, err);
-	count_call(r, &c, &resp, rc);
+	count_call(r, a->id, &c, &resp, rc, err);
 	pthread_mutex_lock(&a->lock);
 	enum ev_err rec =
 	    ev_observations_record(&a->obs, id, a->id, &c, resp.signing_region,
@@ -557,7 +587,15 @@ static void setup_account(void *arg)
 		ev_log_error(EV_LOG_WARN, what, &err);
 		goto out;
 	}
-	rc = discover_regions(r, a, &creds, &err);
+	/* Regions are listed only when a selected probe works per region. */
+	bool regional = false;
+	const struct ev_probe *sel = ev_probes();
+	for (size_t i = 0; i < EV_PROBE_COUNT_; i++)
+		regional = regional ||
+			   (sel[i].scope == EV_SCOPE_REGION &&
+			    ev_collect_probe_selected(&sel[i],
+						      r->o->only_control));
+	rc = regional ? discover_regions(r, a, &creds, &err) : EV_OK;
 	if (rc != EV_OK) {
 		a->regions_failed = true;
 		a->regions_err = err;
@@ -566,6 +604,8 @@ static void setup_account(void *arg)
 	}
 	const struct ev_probe *t = ev_probes();
 	for (size_t i = 0; i < EV_PROBE_COUNT_; i++) {
+		if (!ev_collect_probe_selected(&t[i], r->o->only_control))
+			continue;
 		if (t[i].scope == EV_SCOPE_ACCOUNT) {
 			if (submit_job(r, a, &t[i], NULL) != EV_OK)
 				ev_log_warn("account %s: cannot queue %s",
@@ -818,6 +858,22 @@ void ev_collect_result_cleanup(struct ev_collect_result *res)
 	res->verdicts = NULL;
 }
 
+bool ev_collect_probe_selected(const struct ev_probe *p, const char *control)
+{
+	if (!control)
+		return true;
+	size_t n = strlen(control);
+	for (const char *const *c = p->controls; *c; c++) {
+		size_t m = strlen(*c);
+		/* "8.2.4" names "MSP-8.2.4"; "3.14" names "DEVOPS-3.14". */
+		if (strcasecmp(*c, control) == 0 ||
+		    (m > n && (*c)[m - n - 1] == '-' &&
+		     strcasecmp(*c + m - n, control) == 0))
+			return true;
+	}
+	return false;
+}
+
 enum ev_err ev_collect_parse_shard(const char *s, int *k, int *n)
 {
 	char *end = NULL;
@@ -968,6 +1024,8 @@ enum ev_err ev_collect_run(const struct ev_collect_options *o,
 	if (rc != EV_OK)
 		goto out;
 	res->exit_code = ev_verdicts_exit_code(r.verdicts);
+	snprintf(res->caller_arn, sizeof(res->caller_arn), "%s", r.caller_arn);
+	memcpy(res->session_name, r.session_name, sizeof(res->session_name));
 	res->verdicts = r.verdicts;
 	r.verdicts = NULL;
 	res->api_calls = r.calls;

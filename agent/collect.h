@@ -20,6 +20,31 @@
 #include "controls.h"
 #include "credentials.h"
 #include "err.h"
+#include "finding.h"
+#include "probe.h"
+
+/* What a live observer (`evident demo`) is told as the collection goes. All
+ * views, valid during the callback only. Calls come from worker threads,
+ * concurrently: the observer serialises its own output. */
+enum ev_collect_event_kind {
+	EV_EVENT_CALL = 0, /* an AWS call was made (one per call, retries in) */
+	EV_EVENT_FINDING,  /* a probe concluded something */
+};
+
+struct ev_collect_event {
+	enum ev_collect_event_kind kind;
+	const char *account;
+	const char
+	    *region; /* the signing region (calls), "" for account scope */
+	/* EV_EVENT_CALL */
+	const struct ev_aws_call *call;
+	long http_status; /* 0: no HTTP answer */
+	const char *request_id;
+	const char *error_code; /* "" on success */
+	double seconds;
+	/* EV_EVENT_FINDING */
+	const struct ev_finding *finding;
+};
 
 struct ev_collect_options {
 	const struct ev_config *cfg;
@@ -28,10 +53,20 @@ struct ev_collect_options {
 	int shard_k, shard_n;	  /* --shard K/N; n 0: every account */
 	const char *snapshot_dir; /* NULL: cfg->agent.snapshot_dir */
 	bool progress;		  /* a progress line on stderr */
+	/* Runs only the probes evidencing this control ("MSP-8.2.4" or just
+	 * "8.2.4"); NULL: every probe. */
+	const char *only_control;
+	void (*on_event)(void *ctx, const struct ev_collect_event *ev);
+	void *event_ctx;
 };
+
+/* True when probe p evidences the control named like only_control. */
+bool ev_collect_probe_selected(const struct ev_probe *p, const char *control);
 
 struct ev_collect_result {
 	char snapshot[PATH_MAX];      /* the committed snapshot's directory */
+	char caller_arn[2049]; /* who collected (an STS ARN) */
+	char session_name[64];	      /* the member role sessions' name */
 	int exit_code;		      /* DESIGN.md's rule */
 	struct ev_verdicts *verdicts; /* owned: the control verdicts */
 	unsigned long api_calls, api_errors, accounts_collected,

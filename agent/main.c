@@ -22,6 +22,10 @@ static const struct command commands[] = {
      ev_cmd_collect},
     {"controls", "list the audit controls and what evidences them",
      ev_cmd_controls},
+    {"demo",
+     "live demonstration for an auditor: every call and finding "
+     "as it happens",
+     ev_cmd_demo},
     {"keygen", "make the Ed25519 key that signs snapshots", ev_cmd_keygen},
     {"policy", "print the read-only IAM policy the agent needs", ev_cmd_policy},
     {"request", "make one signed AWS API call and print the response",

@@ -22,7 +22,7 @@ const char *const ev_manifest_reserved_keys[] = {
 };
 
 /* Problems reported one by one per snapshot before the rest are only
- * counted: a directory stuffed with stray files gets a readable report. */
+ * counted, so a directory stuffed with stray files still reads well. */
 #define MAX_EVENTS_PER_SNAPSHOT 100
 /* Entries read from one directory of a snapshot. */
 #define MAX_DIR_ENTRIES (EV_MANIFEST_MAX_PARTS + 64)
