@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "config.h"
 #include "keys.h"
+#include "runtime.h"
 
 static void usage(FILE *out)
 {
@@ -33,19 +34,7 @@ static int configured_path(const struct ev_cli_globals *g, char *out, size_t n)
 	struct ev_config cfg;
 	struct ev_error err;
 	ev_error_clear(&err);
-	enum ev_err rc = ev_config_init(&cfg);
-	if (rc == EV_OK) {
-		const char *path =
-		    g->config_path ? g->config_path : EV_CONFIG_DEFAULT_PATH;
-		rc = ev_config_load(path, &cfg, &err);
-		/* Only the default file may be absent. */
-		if (rc == EV_E_NOT_FOUND && !g->config_path) {
-			ev_error_clear(&err);
-			rc = EV_OK;
-		}
-	}
-	if (rc == EV_OK)
-		rc = ev_config_apply_env(&cfg, &err);
+	enum ev_err rc = ev_runtime_config(&cfg, g, &err);
 	int exit_code = EV_EXIT_OK;
 	if (rc != EV_OK) {
 		fprintf(stderr, "evident keygen: %s\n",

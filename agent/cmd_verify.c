@@ -11,6 +11,7 @@
 #include "config.h"
 #include "keys.h"
 #include "manifest.h"
+#include "runtime.h"
 
 #define MAX_KEYS 16
 
@@ -75,18 +76,7 @@ static int load_config(const struct ev_cli_globals *g, struct ev_config *cfg)
 {
 	struct ev_error err;
 	ev_error_clear(&err);
-	enum ev_err rc = ev_config_init(cfg);
-	if (rc == EV_OK) {
-		const char *path =
-		    g->config_path ? g->config_path : EV_CONFIG_DEFAULT_PATH;
-		rc = ev_config_load(path, cfg, &err);
-		if (rc == EV_E_NOT_FOUND && !g->config_path) {
-			ev_error_clear(&err);
-			rc = EV_OK;
-		}
-	}
-	if (rc == EV_OK)
-		rc = ev_config_apply_env(cfg, &err);
+	enum ev_err rc = ev_runtime_config(cfg, g, &err);
 	if (rc != EV_OK) {
 		fprintf(stderr, "evident verify: %s\n",
 			err.message[0] ? err.message : ev_err_name(rc));

@@ -32,21 +32,30 @@ static void configure_logging(const struct ev_config *cfg,
 	ev_log_configure(level, cfg->agent.log_format);
 }
 
+enum ev_err ev_runtime_config(struct ev_config *cfg,
+			      const struct ev_cli_globals *g,
+			      struct ev_error *err)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	EV_TRY(ev_config_init(cfg));
+	EV_TRY(load_config(cfg, g->config_path, err));
+	EV_TRY(ev_config_apply_env(cfg, err));
+	if (g->profile) {
+		char *profile = ev_strdup(g->profile);
+		EV_ENSURE_E(err, profile, EV_E_NOMEM, "out of memory");
+		free(cfg->aws.profile);
+		cfg->aws.profile = profile;
+	}
+	configure_logging(cfg, g);
+	return EV_OK;
+}
+
 enum ev_err ev_runtime_init(struct ev_runtime *rt,
 			    const struct ev_cli_globals *g,
 			    struct ev_error *err)
 {
 	memset(rt, 0, sizeof(*rt));
-	EV_TRY(ev_config_init(&rt->cfg));
-	EV_TRY(load_config(&rt->cfg, g->config_path, err));
-	EV_TRY(ev_config_apply_env(&rt->cfg, err));
-	if (g->profile) {
-		char *profile = ev_strdup(g->profile);
-		EV_ENSURE_E(err, profile, EV_E_NOMEM, "out of memory");
-		free(rt->cfg.aws.profile);
-		rt->cfg.aws.profile = profile;
-	}
-	configure_logging(&rt->cfg, g);
+	EV_TRY(ev_runtime_config(&rt->cfg, g, err));
 
 	struct ev_aws_options ao;
 	memset(&ao, 0, sizeof(ao));

@@ -31,6 +31,15 @@ enum ev_err ev_runtime_init(struct ev_runtime *rt,
 			    struct ev_error *err) EV_MUST_CHECK;
 void ev_runtime_cleanup(struct ev_runtime *rt);
 
+/* The configuration alone, for commands that make no AWS call (keygen,
+ * verify): cfg is initialised and loaded as ev_runtime_init loads it (the
+ * file, the environment, --profile), and logging configured. cfg must be
+ * cleaned up by the caller on success and on failure. Errors as
+ * ev_runtime_init. */
+enum ev_err ev_runtime_config(struct ev_config *cfg,
+			      const struct ev_cli_globals *g,
+			      struct ev_error *err) EV_MUST_CHECK;
+
 /* The exit code for a failed setup: 2 for configuration and usage
  * problems, 3 otherwise. */
 int ev_runtime_exit_code(enum ev_err e);
