@@ -44,22 +44,23 @@ static const char *const secret_members[] = {
 
 static void usage(FILE *out)
 {
-	fprintf(out,
-		"usage: evident request SERVICE ACTION [Name=Value ...] "
-		"[--region R]\n\n"
-		"Makes one signed call and prints the response as JSON (XML "
-		"answers converted)\nwith its HTTP status and AWS request ID.\n"
-		"SERVICE: sts iam organizations cloudtrail config ec2 rds "
-		"lambda s3 elb elbv2\n"
-		"query/ec2 services take members as sent on the wire "
-		"(UserName=alice,\nFilter.1.Name=vpc-id); json services take "
-		"top-level members whose values\nare parsed as JSON when they "
-		"parse (includeShadowTrails=true, Names='[\"a\"]');\n"
-		"s3 takes Bucket= and Key=. Credentials come from the AWS "
-		"default chain\n(--profile before the command picks a "
-		"profile). Region: --region, AWS_REGION,\nAWS_DEFAULT_REGION, "
-		"else us-east-1.\n"
-		"Exit status: 0 success, 2 usage, 3 the call failed.\n");
+	fprintf(
+	    out,
+	    "usage: evident request SERVICE ACTION [Name=Value ...] "
+	    "[--region R] [--profile P]\n\n"
+	    "Makes one signed call and prints the response as JSON (XML "
+	    "answers converted)\nwith its HTTP status and AWS request ID.\n"
+	    "SERVICE: sts iam organizations cloudtrail config ec2 rds "
+	    "lambda s3 elb elbv2\n"
+	    "query/ec2 services take members as sent on the wire "
+	    "(UserName=alice,\nFilter.1.Name=vpc-id); json services take "
+	    "top-level members whose values\nare parsed as JSON when they "
+	    "parse (includeShadowTrails=true, Names='[\"a\"]');\n"
+	    "s3 takes Bucket= and Key=. Credentials come from the AWS "
+	    "default chain\n(--profile, before or after the command, picks a "
+	    "profile). Region: --region, AWS_REGION,\nAWS_DEFAULT_REGION, "
+	    "else us-east-1.\n"
+	    "Exit status: 0 success, 2 usage, 3 the call failed.\n");
 }
 
 static void redact(json_t *j)
@@ -147,13 +148,17 @@ int ev_cmd_request(const struct ev_cli_globals *g, int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	const char *region_opt = NULL;
+	const char *region_opt = NULL, *profile_opt = NULL;
 	int opt;
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "+r:h", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+r:p:h", longopts, NULL)) !=
+	       -1) {
 		switch (opt) {
 		case 'r':
 			region_opt = optarg;
+			break;
+		case 'p':
+			profile_opt = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -171,6 +176,10 @@ int ev_cmd_request(const struct ev_cli_globals *g, int argc, char **argv)
 			region_opt = argv[++i];
 		} else if (strncmp(argv[i], "--region=", 9) == 0) {
 			region_opt = argv[i] + 9;
+		} else if (strcmp(argv[i], "--profile") == 0 && i + 1 < argc) {
+			profile_opt = argv[++i];
+		} else if (strncmp(argv[i], "--profile=", 10) == 0) {
+			profile_opt = argv[i] + 10;
 		} else if (npos < MAX_PARAMS + 2) {
 			pos[npos++] = argv[i];
 		} else {
@@ -192,7 +201,11 @@ int ev_cmd_request(const struct ev_cli_globals *g, int argc, char **argv)
 	struct ev_runtime rt;
 	struct ev_error err;
 	ev_error_clear(&err);
-	enum ev_err e = ev_runtime_init(&rt, g, &err);
+	/* --profile is accepted after the command too, as in the AWS CLI. */
+	struct ev_cli_globals globals = *g;
+	if (profile_opt)
+		globals.profile = profile_opt;
+	enum ev_err e = ev_runtime_init(&rt, &globals, &err);
 	if (e != EV_OK) {
 		ev_log_error(EV_LOG_ERROR, "setup", &err);
 		ev_runtime_cleanup(&rt);
