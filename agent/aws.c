@@ -11,6 +11,7 @@
 #include "awserror.h"
 #include "bounds.h"
 #include "log.h"
+#include "ratelimit.h"
 #include "sigv4.h"
 #include "timefmt.h"
 #include "uri.h"
@@ -28,6 +29,7 @@ struct ev_aws {
 	struct ev_retry_config retry;
 	struct ev_retry_quota quota;
 	struct ev_sigv4_cache sigcache;
+	struct ev_ratelimit *ratelimit;
 	pthread_mutex_t lock; /* guards clock_offset */
 	long clock_offset;
 	time_t (*now)(void *ctx);
@@ -108,6 +110,7 @@ void ev_aws_free(struct ev_aws *aws)
 		free(aws->endpoint_copies[i]);
 	ev_retry_quota_cleanup(&aws->quota);
 	ev_sigv4_cache_cleanup(&aws->sigcache);
+	ev_ratelimit_free(aws->ratelimit);
 	pthread_mutex_destroy(&aws->lock);
 	free(aws);
 }
@@ -137,6 +140,12 @@ struct ev_aws *ev_aws_new(const struct ev_aws_options *opts,
 	pthread_mutex_init(&aws->lock, NULL);
 	ev_retry_quota_init(&aws->quota);
 	ev_sigv4_cache_init(&aws->sigcache);
+	aws->ratelimit = ev_ratelimit_new();
+	if (!aws->ratelimit) {
+		ev_error_set(err, EV_E_NOMEM, "out of memory");
+		ev_aws_free(aws);
+		return NULL;
+	}
 	aws->retry = opts->retry;
 	aws->now = opts->now ? opts->now : default_now;
 	aws->random01 = opts->random01 ? opts->random01 : default_random01;
@@ -657,9 +666,25 @@ enum ev_err ev_aws_call(struct ev_aws *aws, const struct ev_aws_call *c,
 		ev_http_response_reset(&out->http);
 		ev_error_clear(err);
 		out->attempts = n;
+		/* Throttled keys are paced before they are sent; a retry is
+		 * spaced by its backoff already. */
+		char pace_key[160];
+		snprintf(pace_key, sizeof(pace_key), "%s|%s|%s",
+			 creds && creds->access_key_id ? creds->access_key_id
+						       : "-",
+			 w.svc->signing_name, w.ep.signing_region);
+		long pace = n == 1
+				? ev_ratelimit_acquire(aws->ratelimit, pace_key,
+						       monotonic_seconds())
+				: 0;
+		if (pace > 0)
+			aws->sleep_ms(aws->seam_ctx, pace);
 		time_t local_now = aws->now(aws->seam_ctx);
 		rc = attempt(aws, c, &w, creds,
 			     local_now + ev_aws_clock_offset(aws), out, err);
+		ev_ratelimit_feedback(aws->ratelimit, pace_key,
+				      rc == EV_E_THROTTLED,
+				      monotonic_seconds());
 		if (rc == EV_OK) {
 			ev_retry_quota_success(&aws->quota, last_cost);
 			break;

@@ -274,6 +274,51 @@ static void throttling_is_retried_with_backoff(void **state)
 	ev_aws_free(aws);
 }
 
+static void throttled_key_is_paced_on_the_next_call(void **state)
+{
+	(void)state;
+	static const struct reply replies[] = {
+	    {400, {{0}}, "{\"__type\":\"ThrottlingException\"}", EV_OK},
+	    {200, {{0}}, "{\"ConfigurationRecorders\":[]}", EV_OK},
+	    {200, {{0}}, "{\"ConfigurationRecorders\":[]}", EV_OK},
+	    {200, {{0}}, "{\"ConfigurationRecorders\":[]}", EV_OK},
+	};
+	struct script s;
+	struct ev_aws *aws = client(&s, replies, N(replies));
+	struct ev_aws_call call = {.service = EV_SVC_CONFIG,
+				   .action = "DescribeConfigurationRecorders",
+				   .region = "us-east-1"};
+	struct ev_credentials c = creds();
+	struct ev_aws_response resp;
+	struct ev_error err;
+	ev_aws_response_init(&resp);
+	assert_int_equal(ev_aws_call(aws, &call, &c, &resp, &err), EV_OK);
+	assert_int_equal(s.n_sleeps, 1); /* the retry's backoff */
+	ev_aws_response_cleanup(&resp);
+	/* The next calls with the same key wait for the pace. */
+	ev_aws_response_init(&resp);
+	assert_int_equal(ev_aws_call(aws, &call, &c, &resp, &err), EV_OK);
+	ev_aws_response_cleanup(&resp);
+	ev_aws_response_init(&resp);
+	assert_int_equal(ev_aws_call(aws, &call, &c, &resp, &err), EV_OK);
+	ev_aws_response_cleanup(&resp);
+	assert_true(s.n_sleeps >= 2);
+	assert_true(s.sleeps[s.n_sleeps - 1] > 0);
+	/* Another region is another bucket: not paced. */
+	size_t before = s.n_sleeps;
+	call.region = "eu-west-1";
+	static const struct reply more[] = {
+	    {200, {{0}}, "{\"ConfigurationRecorders\":[]}", EV_OK}};
+	s.replies = more;
+	s.n_replies = 1;
+	s.calls = 0;
+	ev_aws_response_init(&resp);
+	assert_int_equal(ev_aws_call(aws, &call, &c, &resp, &err), EV_OK);
+	ev_aws_response_cleanup(&resp);
+	assert_int_equal(s.n_sleeps, before);
+	ev_aws_free(aws);
+}
+
 static void retries_stop_at_max_attempts(void **state)
 {
 	(void)state;
@@ -677,6 +722,7 @@ int main(void)
 	    cmocka_unit_test(query_call_is_signed_and_parsed),
 	    cmocka_unit_test(json_call_error_is_typed),
 	    cmocka_unit_test(throttling_is_retried_with_backoff),
+	    cmocka_unit_test(throttled_key_is_paced_on_the_next_call),
 	    cmocka_unit_test(retries_stop_at_max_attempts),
 	    cmocka_unit_test(access_denied_is_not_retried),
 	    cmocka_unit_test(clock_skew_is_corrected_once),
