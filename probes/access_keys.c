@@ -1,15 +1,14 @@
-/* Probe access-keys (MSP 8.3, DevOps 3.13; MSP 8.1.2, DevOps 3.15 for
- * console users without MFA): every IAM user's credentials, from the
- * credential report alone (one set of calls per account, however many
- * users).
+/* Probe access-keys (MSP 8.3, DevOps 3.13): every IAM user's access keys
+ * and signing certificates, from the credential report alone (one set of
+ * calls per account, however many users). Console passwords and their MFA
+ * are console-mfa's.
  *
  * An active key older than access_key_max_age_days fails; an active key
  * unused for access_key_unused_days, or never used and older than that,
- * fails; a console password without MFA fails; active X.509 signing
- * certificates are listed with their age and warn past the key age bound.
- * One finding per user holding a key, a password or a certificate; root
- * is root-usage's. A cell the verdict needs that AWS left blank
- * (not_supported where a date belongs) makes that user's finding an
+ * fails; active X.509 signing certificates are listed with their age and
+ * warn past the key age bound. One finding per user holding a key or a
+ * certificate; root is root-usage's. A cell the verdict needs that AWS left
+ * blank (not_supported where a date belongs) makes that user's finding an
  * error: missing data is never read as compliant. */
 #include <stdarg.h>
 #include <stdio.h>
@@ -159,19 +158,6 @@ static json_t *cert_json(struct ev_probe_ctx *ctx, int slot,
 	return j;
 }
 
-static void console_check(const struct ev_credreport_row *row,
-			  struct verdict *v)
-{
-	if (!is_true(&row->password_enabled))
-		return;
-	if (row->mfa_active.state != EV_CR_VALUE)
-		note(v->unknowns, sizeof(v->unknowns),
-		     "console password, MFA state not reported");
-	else if (!row->mfa_active.value)
-		note(v->fails, sizeof(v->fails),
-		     "console password without MFA");
-}
-
 static json_t *user_details(struct ev_probe_ctx *ctx,
 			    const struct ev_credreport *rep,
 			    const struct ev_credreport_row *row,
@@ -189,17 +175,8 @@ static json_t *user_details(struct ev_probe_ctx *ctx,
 			bad |= json_array_append_new(
 			    certs, cert_json(ctx, i + 1, &row->certs[i], v));
 	}
-	console_check(row, v);
 	if (!bad) {
 		bad |= json_object_set_new(d, "user", json_string(row->user));
-		bad |= json_object_set_new(
-		    d, "password_enabled",
-		    ev_credreport_bool_json(&row->password_enabled));
-		bad |= json_object_set_new(
-		    d, "password_last_used",
-		    ev_credreport_time_json(&row->password_last_used));
-		bad |= json_object_set_new(
-		    d, "mfa_active", ev_credreport_bool_json(&row->mfa_active));
 		bad |= json_object_set_new(d, "access_keys", json_incref(keys));
 		bad |= json_object_set_new(d, "signing_certificates",
 					   json_incref(certs));
@@ -232,16 +209,14 @@ static enum ev_err add_pass(struct ev_probe_ctx *ctx,
 		note(what, sizeof(what),
 		     "%d active key%s within age and use bounds", n_keys,
 		     n_keys == 1 ? "" : "s");
-	if (is_true(&row->password_enabled))
-		note(what, sizeof(what), "console password with MFA");
 	if (n_certs)
 		note(what, sizeof(what), "%d active signing certificate%s",
 		     n_certs, n_certs == 1 ? "" : "s");
 	if (!what[0])
 		note(what, sizeof(what), "inactive keys or certificates only");
 	return ev_findings_add(ctx->findings, PROBE_ID, ctx->account,
-			       ctx->region, row->arn, EV_STATUS_PASS, d,
-			       o->ids, o->n, "%s", what);
+			       ctx->region, row->arn, EV_STATUS_PASS, d, o->ids,
+			       o->n, "%s", what);
 }
 
 static enum ev_err judge_user(struct ev_probe_ctx *ctx,
@@ -306,7 +281,7 @@ enum ev_err ev_probe_access_keys_run(struct ev_probe_ctx *ctx)
 		const struct ev_credreport_row *row = &rep->rows[i];
 		if (row->is_root)
 			continue;
-		bool holds = is_true(&row->password_enabled);
+		bool holds = false;
 		for (int k = 0; k < 2; k++)
 			holds = holds || key_exists(&row->keys[k]) ||
 				cert_exists(&row->certs[k]);
@@ -327,6 +302,6 @@ enum ev_err ev_probe_access_keys_run(struct ev_probe_ctx *ctx)
 	return ev_findings_add(ctx->findings, PROBE_ID, ctx->account,
 			       ctx->region, ctx->account,
 			       EV_STATUS_NOT_APPLICABLE, d, o.ids, o.n,
-			       "no IAM user holds an access key, a console "
-			       "password or a signing certificate");
+			       "no IAM user holds an access key or a signing "
+			       "certificate");
 }

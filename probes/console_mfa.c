@@ -6,11 +6,9 @@
  * One finding per user with a console password: MFA active passes, MFA
  * inactive fails. Users without a password are not console users and get
  * no finding; the root row is root-mfa's. A cell the verdict needs that
- * AWS left unsaid (not_supported for a user's password or MFA state)
- * makes that user's finding an error: missing data is never read as
- * compliant, nor a user as having no console access. */
-#include <string.h>
-
+ * AWS left unsaid (a word such as not_supported where a user's password
+ * or MFA state belongs) makes that user's finding an error: missing data
+ * is never read as compliant, nor a user as having no console access. */
 #include "credreport.h"
 #include "probes.h"
 
@@ -62,10 +60,11 @@ static enum ev_err judge_user(struct ev_probe_ctx *ctx,
 	const struct ev_credreport_bool *pw = &row->password_enabled;
 	const struct ev_credreport_bool *mfa = &row->mfa_active;
 	*judged = false;
+	/* Only "false" says a user has no console access: AWS writes a
+	 * boolean for every user, so any word there is a cell it left
+	 * unsaid. */
 	if (pw->state == EV_CR_VALUE && !pw->value)
 		return EV_OK;
-	if (pw->state == EV_CR_NONE || pw->state == EV_CR_NO_INFO)
-		return EV_OK; /* no password at all, in AWS's other words */
 
 	enum ev_status status;
 	const char *reason;

@@ -11,10 +11,10 @@
 static const struct ev_probe table[EV_PROBE_COUNT_] = {
 	[EV_PROBE_ACCESS_KEYS] = {
 		.id = "access-keys",
-		.title = "Access keys rotated and used, console users with MFA, signing certificates listed",
+		.title = "Access keys rotated and used, signing certificates listed",
 		.scope = EV_SCOPE_ACCOUNT,
 		.permissions = LIST("iam:GenerateCredentialReport", "iam:GetCredentialReport"),
-		.controls = LIST("MSP-8.3", "DEVOPS-3.13", "MSP-8.1.2", "DEVOPS-3.15"),
+		.controls = LIST("MSP-8.3", "DEVOPS-3.13"),
 		.run = ev_probe_access_keys_run,
 	},
 	[EV_PROBE_CLOUDTRAIL] = {
@@ -53,6 +53,14 @@ static const struct ev_probe table[EV_PROBE_COUNT_] = {
 				    "config:DescribeComplianceByConfigRule"),
 		.controls = LIST("MSP-8.2.3", "DEVOPS-3.3"),
 		.run = ev_probe_config_rules_run,
+	},
+	[EV_PROBE_CONSOLE_MFA] = {
+		.id = "console-mfa",
+		.title = "IAM users with a console password have MFA",
+		.scope = EV_SCOPE_ACCOUNT,
+		.permissions = LIST("iam:GenerateCredentialReport", "iam:GetCredentialReport"),
+		.controls = LIST("MSP-8.1.2", "DEVOPS-3.15", "MSP-8.3", "DEVOPS-3.13"),
+		.run = ev_probe_console_mfa_run,
 	},
 	[EV_PROBE_LEAST_PRIVILEGE] = {
 		.id = "least-privilege",

@@ -14,6 +14,7 @@ enum ev_probe_id {
 	EV_PROBE_CLOUDTRAIL_RETENTION,
 	EV_PROBE_CONFIG_RECORDER,
 	EV_PROBE_CONFIG_RULES,
+	EV_PROBE_CONSOLE_MFA,
 	EV_PROBE_LEAST_PRIVILEGE,
 	EV_PROBE_ROOT_MFA,
 	EV_PROBE_ROOT_USAGE,
@@ -31,6 +32,7 @@ enum ev_err ev_probe_cloudtrail_run(struct ev_probe_ctx *ctx);
 enum ev_err ev_probe_cloudtrail_retention_run(struct ev_probe_ctx *ctx);
 enum ev_err ev_probe_config_recorder_run(struct ev_probe_ctx *ctx);
 enum ev_err ev_probe_config_rules_run(struct ev_probe_ctx *ctx);
+enum ev_err ev_probe_console_mfa_run(struct ev_probe_ctx *ctx);
 enum ev_err ev_probe_least_privilege_run(struct ev_probe_ctx *ctx);
 enum ev_err ev_probe_root_mfa_run(struct ev_probe_ctx *ctx);
 enum ev_err ev_probe_root_usage_run(struct ev_probe_ctx *ctx);

@@ -262,7 +262,7 @@ static void catalog_errors(void **state)
 		 "\"evidence\": \"e\", \"documents_required\": false, "
 		 "\"probes\": [\"least-privilege\"]}"),
 	     EV_E_CONFIG,
-	     "the probe table has access-keys, least-privilege evidencing it"},
+	     "the probe table has console-mfa, least-privilege evidencing it"},
 	    {CATALOG(
 		 "{\"id\": \"ISO-8.1.4\", \"program\": \"ISO\", "
 		 "\"number\": \"8.1.4\", \"title\": \"t\", \"requirement\": "
@@ -434,6 +434,44 @@ static void met_and_partial(void **state)
 	assert_non_null(strstr(s.reason, "documents required"));
 	assert_non_null(strstr(s.reason, "root user usage policy"));
 	assert_verdict(&r, "DEVOPS-3.14", EV_VERDICT_PARTIAL);
+	run_end(&r);
+}
+
+/* A finding counts against the controls of its own probe only: an old
+ * access key is no failure of "MFA for sensitive access", a console user
+ * without MFA is one of it and of the access management strategy. */
+static void findings_reach_their_probes_controls(void **state)
+{
+	(void)state;
+	struct run r;
+	run_start(&r);
+	run_verdicts(&r);
+	all_pass(&r, ACCOUNT_A);
+	add(&r.f, "access-keys", ACCOUNT_A, "", "user/deployer",
+	    EV_STATUS_FAIL);
+	hand_over(r.v, &r.f);
+	assert_verdict(&r, "MSP-8.3", EV_VERDICT_NOT_MET);
+	assert_verdict(&r, "DEVOPS-3.13", EV_VERDICT_NOT_MET);
+	assert_verdict(&r, "MSP-8.1.2", EV_VERDICT_MET);
+	assert_verdict(&r, "DEVOPS-3.15", EV_VERDICT_MET);
+	assert_int_equal(summary(&r, "MSP-8.1.2").counts[EV_STATUS_FAIL], 0);
+	run_end(&r);
+
+	run_start(&r);
+	run_verdicts(&r);
+	all_pass(&r, ACCOUNT_A);
+	add(&r.f, "console-mfa", ACCOUNT_A, "", "user/intern", EV_STATUS_FAIL);
+	hand_over(r.v, &r.f);
+	static const char *const mfa[] = {"MSP-8.1.2", "DEVOPS-3.15", "MSP-8.3",
+					  "DEVOPS-3.13"};
+	for (size_t i = 0; i < COUNT(mfa); i++) {
+		struct ev_verdict_summary s = summary(&r, mfa[i]);
+		assert_int_equal(s.verdict, EV_VERDICT_NOT_MET);
+		assert_int_equal(s.failing, 1);
+		assert_non_null(strstr(s.reason, "user/intern"));
+	}
+	/* Nor does it reach the root controls. */
+	assert_verdict(&r, "MSP-8.1.8", EV_VERDICT_PARTIAL);
 	run_end(&r);
 }
 
@@ -1087,6 +1125,7 @@ int main(void)
 	    cmocka_unit_test(catalog_files),
 	    cmocka_unit_test(no_evidence_is_an_error),
 	    cmocka_unit_test(met_and_partial),
+	    cmocka_unit_test(findings_reach_their_probes_controls),
 	    cmocka_unit_test(failing_resources_are_listed_and_capped),
 	    cmocka_unit_test(errors_without_failures),
 	    cmocka_unit_test(warn_never_fails),

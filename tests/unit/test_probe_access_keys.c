@@ -1,5 +1,7 @@
 /* access-keys on recorded simulator answers (single-account, demo-org)
- * and hand-written reports for the edge cases. The door's clock is
+ * and hand-written reports for the edge cases. Console passwords and MFA
+ * are console-mfa's (test_probe_console_mfa.c): here they must make no
+ * finding and change none. The door's clock is
  * 2025-03-01T10:00:00Z; the recorded dates are 5 s past whole days, so a
  * key created "-120d" is 119 whole days old. */
 #include "probe_door.h"
@@ -96,7 +98,7 @@ static void recorded_single_account(void **state)
 	};
 	struct test_door d;
 	run(&d, r, N(r));
-	/* Five users with credentials; root is root-usage's. */
+	/* Five users with keys or certificates; root is root-usage's. */
 	assert_int_equal(d.findings.n, 5);
 	assert_int_equal(door_count(&d, EV_STATUS_FAIL, NULL), 2);
 	assert_int_equal(door_count(&d, EV_STATUS_WARN, NULL), 1);
@@ -113,7 +115,9 @@ static void recorded_single_account(void **state)
 	assert_string_equal(
 	    json_string_value(json_object_get(key(f, 0), "last_used")),
 	    "2025-02-28T10:00:05Z");
-	assert_true(json_is_true(json_object_get(f->details, "mfa_active")));
+	/* The console password is not judged, nor reported, here. */
+	assert_null(json_object_get(f->details, "mfa_active"));
+	assert_null(json_object_get(f->details, "password_enabled"));
 	json_t *rep = json_object_get(f->details, "credential_report");
 	assert_string_equal(
 	    json_string_value(json_object_get(rep, "generated_time")),
@@ -123,10 +127,10 @@ static void recorded_single_account(void **state)
 	assert_int_equal(f->obs[0], 0);
 	assert_int_equal(f->obs[1], 1);
 
+	/* bob's console password lacks MFA: not this probe's failure. */
 	f = door_finding(&d, "user/bob");
 	assert_int_equal(f->status, EV_STATUS_FAIL);
-	assert_string_equal(f->reason, "access key 2 is 399 days old (max 90); "
-				       "console password without MFA");
+	assert_string_equal(f->reason, "access key 2 is 399 days old (max 90)");
 	/* The inactive key is listed, not judged. */
 	assert_int_equal(
 	    json_array_size(json_object_get(f->details, "access_keys")), 2);
@@ -159,17 +163,20 @@ static void recorded_single_account(void **state)
 	assert_int_equal(f->status, EV_STATUS_PASS);
 	finish(&d);
 
-	/* A looser configuration turns alice's key and dave's
-	 * certificate compliant; bob still lacks MFA. */
+	/* A looser configuration turns alice's and bob's keys and dave's
+	 * certificate compliant: bob's missing MFA does not hold his
+	 * finding back. */
 	run_with(&d, r, N(r), 400);
-	assert_int_equal(door_finding(&d, "user/alice")->status,
-			 EV_STATUS_PASS);
-	assert_int_equal(door_finding(&d, "user/dave")->status, EV_STATUS_PASS);
+	assert_int_equal(door_count(&d, EV_STATUS_PASS, NULL), 5);
+	assert_string_equal(door_finding(&d, "user/alice")->reason,
+			    "1 active key within age and use bounds");
 	assert_string_equal(door_finding(&d, "user/dave")->reason,
-			    "console password with MFA; 1 active signing "
-			    "certificate");
-	assert_string_equal(door_finding(&d, "user/bob")->reason,
-			    "console password without MFA");
+			    "1 active signing certificate");
+	f = door_finding(&d, "user/bob");
+	assert_int_equal(f->status, EV_STATUS_PASS);
+	assert_string_equal(f->reason,
+			    "1 active key within age and use bounds");
+	assert_null(json_object_get(f->details, "problems"));
 	finish(&d);
 }
 
@@ -184,14 +191,13 @@ static void recorded_demo_management(void **state)
 	};
 	struct test_door d;
 	run(&d, r, N(r));
-	assert_int_equal(d.findings.n, 2);
+	/* admin holds a console password only: console-mfa's. */
+	assert_int_equal(d.findings.n, 1);
 	const struct ev_finding *f = door_finding(&d, "user/evident");
 	assert_int_equal(f->status, EV_STATUS_PASS);
 	assert_int_equal(
 	    json_integer_value(json_object_get(key(f, 0), "age_days")), 90);
-	f = door_finding(&d, "user/admin");
-	assert_int_equal(f->status, EV_STATUS_PASS);
-	assert_string_equal(f->reason, "console password with MFA");
+	assert_int_equal(door_count(&d, EV_STATUS_PASS, "user/admin"), 0);
 	finish(&d);
 }
 
@@ -210,9 +216,11 @@ static void unused_and_never_used_keys(void **state)
 	    "2024-01-01T00:00:00+00:00,false,N/A,N/A,N/A,false,true,"
 	    "2024-11-21T10:00:00+00:00,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,"
 	    "false,N/A,false,N/A\n"
-	    /* created 10 days ago, never used: young enough */
+	    /* created 10 days ago, never used: young enough; the MFA state
+	     * of its console password, unreported, is console-mfa's */
 	    "fresh,arn:aws:iam::111122223333:user/fresh,"
-	    "2024-01-01T00:00:00+00:00,false,N/A,N/A,N/A,false,true,"
+	    "2024-01-01T00:00:00+00:00,true,2025-02-20T10:00:00+00:00,"
+	    "2024-01-01T00:00:00+00:00,N/A,not_supported,true,"
 	    "2025-02-19T10:00:00+00:00,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,"
 	    "false,N/A,false,N/A\n"
 	    /* nothing at all: no finding */
@@ -243,8 +251,10 @@ static void unused_and_never_used_keys(void **state)
 	assert_int_equal(f->status, EV_STATUS_FAIL);
 	assert_string_equal(f->reason,
 			    "access key 1 never used, created 100 days ago");
-	assert_int_equal(door_finding(&d, "user/fresh")->status,
-			 EV_STATUS_PASS);
+	f = door_finding(&d, "user/fresh");
+	assert_int_equal(f->status, EV_STATUS_PASS);
+	assert_string_equal(f->reason,
+			    "1 active key within age and use bounds");
 	/* Missing data is not a pass: the user's finding is an error. */
 	f = door_finding(&d, "user/odd");
 	assert_int_equal(f->status, EV_STATUS_ERROR);
@@ -273,6 +283,39 @@ static void no_credentials_at_all(void **state)
 	assert_string_equal(f->resource, SINGLE);
 	assert_int_equal(
 	    json_integer_value(json_object_get(f->details, "users")), 0);
+	finish(&d);
+	free(xml);
+}
+
+/* Console users without keys or certificates, MFA or not, are nothing to
+ * this probe: the account has no key to judge. */
+static void console_users_only(void **state)
+{
+	(void)state;
+	char *xml = report_xml(
+	    HEADER ROOT_ROW
+	    "nomfa,arn:aws:iam::111122223333:user/nomfa,"
+	    "2024-01-01T00:00:00+00:00,true,2025-02-20T10:00:00+00:00,"
+	    "2024-01-01T00:00:00+00:00,N/A,false,false,N/A,N/A,N/A,N/A,"
+	    "false,N/A,N/A,N/A,N/A,false,N/A,false,N/A\n"
+	    "withmfa,arn:aws:iam::111122223333:user/withmfa,"
+	    "2024-01-01T00:00:00+00:00,true,2025-02-20T10:00:00+00:00,"
+	    "2024-01-01T00:00:00+00:00,N/A,true,false,N/A,N/A,N/A,N/A,"
+	    "false,N/A,N/A,N/A,N/A,false,N/A,false,N/A\n");
+	struct door_reply r[] = {
+	    GEN_COMPLETE,
+	    {"GetCredentialReport", NULL, 200, xml, NULL},
+	};
+	struct test_door d;
+	run(&d, r, N(r));
+	assert_int_equal(d.findings.n, 1);
+	const struct ev_finding *f = &d.findings.items[0];
+	assert_int_equal(f->status, EV_STATUS_NOT_APPLICABLE);
+	assert_string_equal(f->resource, SINGLE);
+	assert_string_equal(f->reason, "no IAM user holds an access key or a "
+				       "signing certificate");
+	assert_int_equal(
+	    json_integer_value(json_object_get(f->details, "users")), 2);
 	finish(&d);
 	free(xml);
 }
@@ -353,6 +396,7 @@ int main(void)
 	    cmocka_unit_test(recorded_demo_management),
 	    cmocka_unit_test(unused_and_never_used_keys),
 	    cmocka_unit_test(no_credentials_at_all),
+	    cmocka_unit_test(console_users_only),
 	    cmocka_unit_test(errors_give_no_verdict),
 	    cmocka_unit_test(one_report_for_three_probes),
 	};
