@@ -395,6 +395,11 @@ static void job_done(struct run *r, struct acct *a)
 /* ---- probe jobs -----------------------------------------------------------
  */
 
+static bool cancelled(const struct run *r)
+{
+	return r->o->cancel && atomic_load(r->o->cancel);
+}
+
 static void run_probe(void *arg)
 {
 	struct job *j = arg;
@@ -415,7 +420,9 @@ static void run_probe(void *arg)
 	    .state = &a->probe_state,
 	    .findings = &j->findings,
 	};
-	enum ev_err rc = j->probe->run(&ctx);
+	/* Once cancelled, jobs not started yet end without running: the
+	 * snapshot is aborted, so whatever they would find is not kept. */
+	enum ev_err rc = cancelled(r) ? EV_OK : j->probe->run(&ctx);
 	if (rc != EV_OK) {
 		struct ev_error e;
 		ev_error_set(&e, rc, "probe stopped: %s", ev_err_name(rc));
@@ -988,7 +995,7 @@ enum ev_err ev_collect_run(const struct ev_collect_options *o,
 	/* Accounts in flight are bounded so memory does not grow with the
 	 * organization: each holds its findings until its part is written. */
 	r.max_inflight = (size_t)r.cfg->agent.concurrency * 2;
-	for (size_t i = 0; i < r.n_accounts; i++) {
+	for (size_t i = 0; i < r.n_accounts && !cancelled(&r); i++) {
 		struct acct *a = &r.accounts[i];
 		if (a->state == ACCT_SKIPPED) {
 			pthread_mutex_lock(&r.lock);
@@ -1013,6 +1020,12 @@ enum ev_err ev_collect_run(const struct ev_collect_options *o,
 	ev_pool_wait(r.pool);
 	if (r.o->progress && r.tty)
 		fputs("\r\033[K", stderr);
+	if (cancelled(&r)) {
+		rc = ev_error_set(err, EV_E_IO,
+				  "cancelled: the collection was stopped and "
+				  "its snapshot discarded");
+		goto out;
+	}
 	if (r.write_rc != EV_OK) {
 		rc = r.write_rc;
 		*err = r.write_err;

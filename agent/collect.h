@@ -10,6 +10,7 @@
 #define EV_COLLECT_H
 
 #include <limits.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 
@@ -58,6 +59,10 @@ struct ev_collect_options {
 	const char *only_control;
 	void (*on_event)(void *ctx, const struct ev_collect_event *ev);
 	void *event_ctx;
+	/* Set (by another thread) to stop the run: no further account is
+	 * started, no further probe runs, the snapshot is aborted and the run
+	 * fails with EV_E_IO "cancelled". NULL: never cancelled. */
+	const atomic_bool *cancel;
 };
 
 /* True when probe p evidences the control named like only_control. */

@@ -8,6 +8,7 @@
 #include "buf.h"
 #include "endpoint.h"
 #include "inifile.h"
+#include "schedule.h"
 #include "timefmt.h"
 
 /* Bounds on what one file may ask for; a larger organization is split
@@ -19,6 +20,11 @@
 #define CONFIG_MAX_DOCUMENTS  256
 #define CONFIG_CONTROL_ID_MAX 64
 #define WHY_MAX		      200
+/* [daemon] interval and splay: up to a year. */
+#define CONFIG_INTERVAL_MAX (366LL * 86400)
+/* S3 object keys are at most 1024 bytes; the prefix leaves room for
+ * "/<snapshot>/accounts/<id>.json". */
+#define CONFIG_S3_PREFIX_MAX 512
 
 enum key_type {
 	KEY_STRING, /* char *: NULL when empty unless KEY_NONEMPTY */
@@ -56,6 +62,7 @@ _Static_assert(sizeof(enum ev_config_sts_endpoints) == sizeof(int),
 	       "enum size");
 _Static_assert(sizeof(enum ev_config_accounts_source) == sizeof(int),
 	       "enum size");
+_Static_assert(sizeof(enum ev_config_s3_lock) == sizeof(int), "enum size");
 
 /* clang-format off */
 static const char *const log_level_names[] = {
@@ -85,6 +92,11 @@ static const char *const source_names[] = {
 static const char *const lambda_names[] = {
 	[EV_LAMBDA_OUTSIDE_VPC_WARN] = "warn",
 	[EV_LAMBDA_OUTSIDE_VPC_FAIL] = "fail",
+};
+static const char *const s3_lock_names[] = {
+	[EV_S3_LOCK_COMPLIANCE] = "compliance",
+	[EV_S3_LOCK_GOVERNANCE] = "governance",
+	[EV_S3_LOCK_OFF] = "off",
 };
 /* clang-format on */
 
@@ -134,6 +146,14 @@ static enum ev_err parse_regions(struct ev_config *cfg, const char *v,
 				 char *why, size_t n);
 static enum ev_err parse_documents(struct ev_config *cfg, const char *v,
 				   char *why, size_t n);
+static enum ev_err parse_interval(struct ev_config *cfg, const char *v,
+				  char *why, size_t n);
+static enum ev_err parse_start_at(struct ev_config *cfg, const char *v,
+				  char *why, size_t n);
+static enum ev_err parse_splay(struct ev_config *cfg, const char *v, char *why,
+			       size_t n);
+static bool check_bucket(const char *v, char *why, size_t n);
+static bool check_prefix(const char *v, char *why, size_t n);
 
 /* Every key the file may hold, grouped by section in the order
  * config/evident.ini follows; a unit test checks each is documented
@@ -188,6 +208,21 @@ static const struct config_key keys[] = {
 	STRING_KEY("controls", "catalog", controls.catalog, CONFIG_PATH_MAX,
 		   check_path, 0),
 	CUSTOM_KEY("controls", "documents", parse_documents),
+
+	CUSTOM_KEY("daemon", "interval", parse_interval),
+	CUSTOM_KEY("daemon", "start_at", parse_start_at),
+	CUSTOM_KEY("daemon", "splay", parse_splay),
+	DAYS_KEY("daemon", "retention_days", daemon.retention_days, 0, 36500),
+	STRING_KEY("daemon", "state_file", daemon.state_file, CONFIG_PATH_MAX,
+		   check_path, 0),
+
+	STRING_KEY("s3", "bucket", s3.bucket, 63, check_bucket, 0),
+	STRING_KEY("s3", "prefix", s3.prefix, CONFIG_S3_PREFIX_MAX,
+		   check_prefix, 0),
+	STRING_KEY("s3", "region", s3.region, 31, check_region, 0),
+	ENUM_KEY("s3", "object_lock_mode", s3.object_lock, s3_lock_names),
+	/* S3 Object Lock allows up to 100 years. */
+	DAYS_KEY("s3", "retention_days", s3.retention_days, 1, 36500),
 };
 /* clang-format on */
 
@@ -211,6 +246,7 @@ static const struct {
 	{"AWS_MAX_ATTEMPTS", "aws", "max_attempts", NULL},
 	{"AWS_STS_REGIONAL_ENDPOINTS", "aws", "sts_regional_endpoints", NULL},
 	{"EVIDENT_LOG_LEVEL", "agent", "log_level", NULL},
+	{"EVIDENT_LOG_FORMAT", "agent", "log_format", NULL},
 };
 /* clang-format on */
 
@@ -756,6 +792,105 @@ out:
 	return rc;
 }
 
+/* A duration of 1 s to a year ("6h", "30m", "1d", plain seconds). */
+static enum ev_err parse_seconds(const char *v, long long min, long long *out,
+				 char *why, size_t n)
+{
+	long long seconds = -1;
+	if (ev_duration_parse(v, &seconds) != EV_OK || seconds < min ||
+	    seconds > CONFIG_INTERVAL_MAX) {
+		char s[40];
+		shown(s, sizeof(s), v);
+		snprintf(why, n,
+			 "\"%s\" is not a duration of %llds to 366d (like 6h, "
+			 "30m, 1d or plain seconds)",
+			 s, min);
+		return EV_E_CONFIG;
+	}
+	*out = seconds;
+	return EV_OK;
+}
+
+static enum ev_err parse_interval(struct ev_config *cfg, const char *v,
+				  char *why, size_t n)
+{
+	return parse_seconds(v, 1, &cfg->daemon.interval, why, n);
+}
+
+static enum ev_err parse_splay(struct ev_config *cfg, const char *v, char *why,
+			       size_t n)
+{
+	return parse_seconds(v, 0, &cfg->daemon.splay, why, n);
+}
+
+static enum ev_err parse_start_at(struct ev_config *cfg, const char *v,
+				  char *why, size_t n)
+{
+	if (!*v) {
+		cfg->daemon.start_at = -1;
+		return EV_OK;
+	}
+	if (ev_schedule_parse_start_at(v, &cfg->daemon.start_at) != EV_OK) {
+		char s[40];
+		shown(s, sizeof(s), v);
+		snprintf(why, n,
+			 "\"%s\" is not a UTC time of day HH:MM (00:00 to "
+			 "23:59)",
+			 s);
+		return EV_E_CONFIG;
+	}
+	return EV_OK;
+}
+
+/* S3's rules for bucket names (aws-api.md §2: names with '.' are
+ * reached path style). */
+static bool check_bucket(const char *v, char *why, size_t n)
+{
+	size_t len = strlen(v);
+	bool ok = len >= 3 && len <= 63;
+	for (size_t i = 0; ok && i < len; i++) {
+		char c = v[i];
+		bool alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+		ok = alnum || ((c == '-' || c == '.') && i > 0 && i + 1 < len);
+	}
+	if (!ok)
+		snprintf(why, n,
+			 "a bucket name is 3 to 63 lower-case letters, "
+			 "digits, '-' or '.', starting and ending with a "
+			 "letter or digit");
+	return ok;
+}
+
+/* Key prefixes of S3's safe characters, "/"-separated segments that are
+ * neither empty nor "." or "..", so every key reads the same in the
+ * console, the CLI and a signed URL. */
+static bool check_prefix(const char *v, char *why, size_t n)
+{
+	bool ok = true;
+	size_t seg = 0;
+	for (const char *p = v;; p++) {
+		if (*p == '/' || *p == '\0') {
+			size_t len = (size_t)(p - v) - seg;
+			ok = ok && len > 0 &&
+			     !(len == 1 && v[seg] == '.') &&
+			     !(len == 2 && v[seg] == '.' && v[seg + 1] == '.');
+			if (!*p)
+				break;
+			seg = (size_t)(p - v) + 1;
+			continue;
+		}
+		char c = *p;
+		ok = ok && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			    (c >= '0' && c <= '9') || strchr("!-_.*'()", c));
+	}
+	if (!ok)
+		snprintf(why, n,
+			 "a key prefix is segments of letters, digits and "
+			 "!-_.*'() joined by '/', without a '/' at either end "
+			 "(like evident/prod)");
+	return ok;
+}
+
 static enum ev_err set_days(const struct config_key *k, int *field,
 			    const char *v, char *why, size_t n)
 {
@@ -887,6 +1022,12 @@ enum ev_err ev_config_init(struct ev_config *cfg)
 	cfg->thresholds.log_retention_days = 365;
 	cfg->probes.digest_max_age_hours = 2;
 	cfg->probes.lambda_outside_vpc = EV_LAMBDA_OUTSIDE_VPC_WARN;
+	cfg->daemon.interval = 6 * 3600;
+	cfg->daemon.start_at = -1;
+	cfg->daemon.splay = 0;
+	cfg->daemon.retention_days = 0;
+	cfg->s3.object_lock = EV_S3_LOCK_COMPLIANCE;
+	cfg->s3.retention_days = 365;
 	cfg->agent.snapshot_dir = ev_strdup("/var/lib/evident/snapshots");
 	cfg->aws.region = ev_strdup("us-east-1");
 	cfg->accounts.role_name = ev_strdup("evident-audit");
@@ -986,6 +1127,23 @@ static enum ev_err load_check(const struct load_ctx *ctx, const char *path,
 				    "%s:%d: [accounts] accounts is only read "
 				    "with source = list (source is %s)",
 				    path, list_line, source_names[a->source]);
+	const struct ev_config_daemon *d = &ctx->cfg->daemon;
+	if (d->splay >= d->interval)
+		return ev_error_set(
+		    err, EV_E_CONFIG,
+		    "%s:%d: [daemon] splay (%llds) must be shorter than the "
+		    "interval (%llds)",
+		    path,
+		    line_of(ctx, "daemon", "splay")
+			? line_of(ctx, "daemon", "splay")
+			: line_of(ctx, "daemon", "interval"),
+		    d->splay, d->interval);
+	if (d->start_at >= 0 && !ev_schedule_alignable(d->interval))
+		return ev_error_set(
+		    err, EV_E_CONFIG,
+		    "%s:%d: [daemon] start_at needs an interval that divides "
+		    "a day (1h, 6h, 8h, 12h...) or is whole days, not %llds",
+		    path, line_of(ctx, "daemon", "start_at"), d->interval);
 	return EV_OK;
 }
 

@@ -98,6 +98,33 @@ struct ev_config_controls {
 	size_t n_documents;
 };
 
+/* [daemon]: when `evident daemon` collects, how long it keeps snapshots,
+ * where it records its state. */
+struct ev_config_daemon {
+	long long interval; /* seconds between runs; default 6h */
+	long start_at; /* runs align to this many seconds after 00:00 UTC;
+			  -1 (the default): no alignment */
+	long long splay;    /* each run starts 0..splay s late; default 0 */
+	int retention_days; /* older snapshots are pruned; 0 (the default):
+			       every snapshot is kept */
+	char *state_file;   /* NULL: <snapshot_dir>/.state.json */
+};
+
+enum ev_config_s3_lock {
+	EV_S3_LOCK_COMPLIANCE = 0, /* nobody can shorten or remove it */
+	EV_S3_LOCK_GOVERNANCE,	   /* s3:BypassGovernanceRetention can */
+	EV_S3_LOCK_OFF,		   /* no lock headers (bucket default) */
+};
+
+/* [s3]: the WORM copy of each snapshot. */
+struct ev_config_s3 {
+	char *bucket; /* NULL: snapshots are not uploaded */
+	char *prefix; /* key prefix, no '/' at either end; NULL: none */
+	char *region; /* the bucket's region; NULL: [aws] region */
+	enum ev_config_s3_lock object_lock; /* default compliance */
+	int retention_days; /* retain-until = upload time + this; 365 */
+};
+
 struct ev_config {
 	struct ev_config_agent agent;
 	struct ev_config_aws aws;
@@ -105,6 +132,8 @@ struct ev_config {
 	struct ev_config_thresholds thresholds;
 	struct ev_config_probes probes;
 	struct ev_config_controls controls;
+	struct ev_config_daemon daemon;
+	struct ev_config_s3 s3;
 };
 
 /* Fills cfg with the defaults. Errors: EV_E_NOMEM (cfg is then safe to
@@ -128,7 +157,8 @@ enum ev_err ev_config_load(const char *path, struct ev_config *cfg,
 /* Applies the environment over cfg, as the AWS CLI ranks it above its
  * files: AWS_REGION (else AWS_DEFAULT_REGION), AWS_PROFILE,
  * AWS_ENDPOINT_URL, AWS_CA_BUNDLE, AWS_RETRY_MODE, AWS_MAX_ATTEMPTS,
- * AWS_STS_REGIONAL_ENDPOINTS, EVIDENT_LOG_LEVEL. An empty variable counts
+ * AWS_STS_REGIONAL_ENDPOINTS, EVIDENT_LOG_LEVEL, EVIDENT_LOG_FORMAT (which
+ * main sets from --log-format). An empty variable counts
  * as unset. Reads the environment: call it before threads start. Errors:
  * EV_E_CONFIG naming the variable, EV_E_NOMEM. */
 enum ev_err ev_config_apply_env(struct ev_config *cfg,

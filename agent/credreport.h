@@ -1,5 +1,6 @@
 /* The IAM credential report: fetched once per account per run, parsed, and
- * shared by the probes that rest on it (root-mfa, root-usage, access-keys);
+ * shared by the probes that rest on it (root-mfa, root-usage, access-keys,
+ * console-mfa);
  * and the account summary (GetAccountSummary) the root probes read.
  *
  * The report is CSV (RFC 4180) inside base64 inside XML (aws-api.md §10.3).

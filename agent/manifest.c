@@ -14,6 +14,7 @@
 #include <jansson.h>
 #include <openssl/evp.h>
 
+#include "prune.h"
 #include "timefmt.h"
 
 const char *const ev_manifest_reserved_keys[] = {
@@ -432,8 +433,10 @@ enum ev_err ev_manifest_list(const char *dir, struct ev_manifest_names *out,
 			continue;
 		}
 		if (!ev_manifest_name_valid(n)) {
-			/* The writer's lock file is part of the directory. */
-			if (strcmp(n, ".lock") != 0)
+			/* The writer's lock, the daemon's state (dot files)
+			 * and the record of pruned snapshots are part of the
+			 * directory. */
+			if (n[0] != '.' && strcmp(n, EV_PRUNE_RECORD_FILE) != 0)
 				out->other++;
 			continue;
 		}
@@ -599,7 +602,13 @@ static void check_chain(struct verifier *v, const struct ev_manifest *m,
 		return;
 	}
 	if (first) {
-		if (v->o->allow_pruned)
+		if (ev_prune_recorded(v->rootfd, m->previous_snapshot,
+				      m->previous_sha256))
+			snprintf(note, note_size,
+				 ", chain starts after %s (pruned, recorded in "
+				 "%s)",
+				 m->previous_snapshot, EV_PRUNE_RECORD_FILE);
+		else if (v->o->allow_pruned)
 			snprintf(note, note_size,
 				 ", chain starts after %s (pruned)",
 				 m->previous_snapshot);

@@ -31,8 +31,6 @@ set(CPACK_DEBIAN_PACKAGE_RELEASE ${EV_DEB_RELEASE})
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION admin)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
-set(CPACK_DEBIAN_PACKAGE_DESCRIPTION
-    "${CPACK_PACKAGE_DESCRIPTION_SUMMARY}\n${CPACK_PACKAGE_DESCRIPTION}")
 
 # The shared libraries' packages come from dpkg-shlibdeps when it is there
 # (dpkg-dev), with the versions the binary was linked against; without it,
