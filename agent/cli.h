@@ -21,6 +21,8 @@ struct ev_cli_globals {
 };
 
 int ev_cmd_collect(const struct ev_cli_globals *g, int argc, char **argv);
+int ev_cmd_daemon(const struct ev_cli_globals *g, int argc, char **argv);
+int ev_cmd_status(const struct ev_cli_globals *g, int argc, char **argv);
 int ev_cmd_demo(const struct ev_cli_globals *g, int argc, char **argv);
 int ev_cmd_sign(const struct ev_cli_globals *g, int argc, char **argv);
 int ev_cmd_request(const struct ev_cli_globals *g, int argc, char **argv);
@@ -28,5 +30,7 @@ int ev_cmd_controls(const struct ev_cli_globals *g, int argc, char **argv);
 int ev_cmd_policy(const struct ev_cli_globals *g, int argc, char **argv);
 int ev_cmd_keygen(const struct ev_cli_globals *g, int argc, char **argv);
 int ev_cmd_verify(const struct ev_cli_globals *g, int argc, char **argv);
+int ev_cmd_report(const struct ev_cli_globals *g, int argc, char **argv);
+int ev_cmd_diff(const struct ev_cli_globals *g, int argc, char **argv);
 
 #endif

@@ -22,15 +22,21 @@ static const struct command commands[] = {
      ev_cmd_collect},
     {"controls", "list the audit controls and what evidences them",
      ev_cmd_controls},
+    {"daemon", "collect on a schedule, upload and prune snapshots (service)",
+     ev_cmd_daemon},
     {"demo",
      "live demonstration for an auditor: every call and finding "
      "as it happens",
      ev_cmd_demo},
+    {"diff", "what changed between two snapshots", ev_cmd_diff},
     {"keygen", "make the Ed25519 key that signs snapshots", ev_cmd_keygen},
     {"policy", "print the read-only IAM policy the agent needs", ev_cmd_policy},
+    {"report", "render a snapshot: html, md, csv, json, ocsf", ev_cmd_report},
     {"request", "make one signed AWS API call and print the response",
      ev_cmd_request},
     {"sign", "sign a raw HTTP request read from stdin (SigV4)", ev_cmd_sign},
+    {"status", "show the daemon's last run, next run and last error",
+     ev_cmd_status},
     {"verify", "verify snapshots: part hashes, signatures, the chain",
      ev_cmd_verify},
 };
@@ -49,7 +55,9 @@ static void json_wiping_free(void *p)
 static void usage(FILE *out)
 {
 	fprintf(out, "usage: evident [--config FILE] [--profile NAME] "
-		     "[--verbose|--quiet] COMMAND [ARGS]\n"
+		     "[--verbose|--quiet]\n"
+		     "               [--log-format text|journal|json] COMMAND "
+		     "[ARGS]\n"
 		     "       evident --version\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(out, "  %-10s %s\n", commands[i].name,
@@ -75,6 +83,18 @@ int main(int argc, char **argv)
 			g.verbosity++;
 		} else if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0) {
 			g.verbosity = -1;
+		} else if (strcmp(a, "--log-format") == 0 && i + 1 < argc) {
+			/* Through the environment, which ranks above the
+			 * file, so reloads keep it. */
+			const char *f = argv[++i];
+			if (strcmp(f, "text") != 0 && strcmp(f, "journal") != 0 &&
+			    strcmp(f, "json") != 0) {
+				fprintf(stderr,
+					"evident: --log-format is text, "
+					"journal or json\n");
+				return EV_EXIT_USAGE;
+			}
+			setenv("EVIDENT_LOG_FORMAT", f, 1);
 		} else if ((strcmp(a, "--config") == 0 ||
 			    strcmp(a, "--profile") == 0) &&
 			   i + 1 < argc) {

@@ -33,16 +33,20 @@ set(CPACK_DEBIAN_PACKAGE_SECTION admin)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 
 # The shared libraries' packages come from dpkg-shlibdeps when it is there
-# (dpkg-dev), with the versions the binary was linked against; without it,
-# the list is written out. adduser runs in postinst whichever.
+# (dpkg-dev; CPack also needs `file` for it), with the versions the binary
+# was linked against; without them, the list is written out. adduser runs
+# in postinst whichever.
 find_program(EV_DPKG_SHLIBDEPS dpkg-shlibdeps)
-if(EV_DPKG_SHLIBDEPS)
+find_program(EV_FILE_TOOL file)
+if(EV_DPKG_SHLIBDEPS AND EV_FILE_TOOL)
   set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
   set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser")
 else()
   set(CPACK_DEBIAN_PACKAGE_DEPENDS
       "adduser, libc6, libcurl4, libssl3, libjansson4, libexpat1, libinih1, zlib1g")
 endif()
+# TLS to AWS is verified against the system store unless ca_bundle is set.
+set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "ca-certificates")
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "awscli")
 
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
