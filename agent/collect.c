@@ -52,6 +52,8 @@ struct acct {
 
 	pthread_mutex_t lock; /* session, findings, observations */
 	bool session_failed;
+	unsigned session_obs; /* the AssumeRole call's observation */
+	unsigned regions_obs; /* DescribeRegions' */
 	struct ev_credentials session;
 	struct ev_error session_err;
 
@@ -228,10 +230,11 @@ static enum ev_err session_locked(struct run *r, struct acct *a,
 		resp.http_status = who.http_status;
 		resp.attempts = who.attempts;
 		count_call(r, a->id, &c, &resp, rc, &a->session_err);
-		if (ev_observations_record(
-			&a->obs, atomic_fetch_add(&a->next_obs, 1), a->id, &c,
-			r->cfg->aws.region, &resp,
-			rc == EV_OK ? NULL : &a->session_err, now) != EV_OK)
+		a->session_obs = atomic_fetch_add(&a->next_obs, 1);
+		if (ev_observations_record(&a->obs, a->session_obs, a->id, &c,
+					   r->cfg->aws.region, &resp,
+					   rc == EV_OK ? NULL : &a->session_err,
+					   now) != EV_OK)
 			ev_log_warn("account %s: out of memory recording "
 				    "AssumeRole",
 				    a->id);
@@ -458,6 +461,7 @@ static void run_probe(void *arg)
  * error finding each, so no control turns missing data into a verdict. */
 static void error_for_probes(struct acct *a, enum ev_probe_scope scope,
 			     const char *region, const struct ev_error *e,
+			     const unsigned *obs, size_t n_obs,
 			     const char *what)
 {
 	const struct ev_probe *t = ev_probes();
@@ -466,7 +470,7 @@ static void error_for_probes(struct acct *a, enum ev_probe_scope scope,
 		    !ev_collect_probe_selected(&t[i], a->run->o->only_control))
 			continue;
 		if (ev_findings_add_error(&a->findings, t[i].id, a->id, region,
-					  a->id, e, NULL, 0, what) != EV_OK)
+					  a->id, e, obs, n_obs, what) != EV_OK)
 			ev_log_warn("account %s: out of memory", a->id);
 	}
 }
@@ -503,13 +507,13 @@ static bool region_enabled(const char *opt_in)
 }
 
 static enum ev_err add_region(struct acct *a, const char *name,
-			      const char *opt_in)
+			      const char *opt_in, bool enabled)
 {
 	EV_ENSURE(a->n_regions < MAX_REGIONS, EV_E_LIMIT);
 	struct region *g = &a->regions[a->n_regions++];
 	snprintf(g->name, sizeof(g->name), "%s", name);
 	snprintf(g->opt_in, sizeof(g->opt_in), "%s", opt_in);
-	g->enabled = region_enabled(opt_in);
+	g->enabled = enabled;
 	if (g->enabled)
 		a->examined[a->n_examined++] = g->name;
 	return EV_OK;
@@ -528,7 +532,7 @@ static enum ev_err discover_regions(struct run *r, struct acct *a,
 	if (!r->cfg->accounts.all_regions) {
 		for (size_t i = 0; i < r->cfg->accounts.n_regions; i++)
 			EV_TRY(add_region(a, r->cfg->accounts.regions[i],
-					  "configured"));
+					  "configured", true));
 		return EV_OK;
 	}
 	struct ev_uri_param p[] = {{"AllRegions", "true"}};
@@ -540,6 +544,7 @@ static enum ev_err discover_regions(struct run *r, struct acct *a,
 	struct ev_aws_response resp;
 	ev_aws_response_init(&resp);
 	unsigned id = atomic_fetch_add(&a->next_obs, 1);
+	a->regions_obs = id;
 	enum ev_err rc = ev_aws_call(r->aws, &c, creds, &resp, err);
 	count_call(r, a->id, &c, &resp, rc, err);
 	pthread_mutex_lock(&a->lock);
@@ -555,9 +560,10 @@ static enum ev_err discover_regions(struct run *r, struct acct *a,
 	for (; rc == EV_OK && item; item = ev_xml_next_same(item)) {
 		const char *name = ev_xml_path_text(item, "regionName");
 		const char *opt = ev_xml_path_text(item, "optInStatus");
+		if (!opt || !*opt)
+			opt = "opt-in-not-required";
 		if (name && *name)
-			rc = add_region(a, name,
-					opt ? opt : "opt-in-not-required");
+			rc = add_region(a, name, opt, region_enabled(opt));
 		if (rc == EV_E_LIMIT)
 			ev_error_set(err, rc, "more than %d regions",
 				     MAX_REGIONS);
@@ -589,8 +595,10 @@ static void setup_account(void *arg)
 	if (rc != EV_OK) {
 		char what[320];
 		snprintf(what, sizeof(what), "cannot assume %s", a->role_arn);
-		error_for_probes(a, EV_SCOPE_ACCOUNT, NULL, &err, what);
-		error_for_probes(a, EV_SCOPE_REGION, NULL, &err, what);
+		error_for_probes(a, EV_SCOPE_ACCOUNT, NULL, &err,
+				 &a->session_obs, 1, what);
+		error_for_probes(a, EV_SCOPE_REGION, NULL, &err,
+				 &a->session_obs, 1, what);
 		ev_log_error(EV_LOG_WARN, what, &err);
 		goto out;
 	}
@@ -598,15 +606,16 @@ static void setup_account(void *arg)
 	bool regional = false;
 	const struct ev_probe *sel = ev_probes();
 	for (size_t i = 0; i < EV_PROBE_COUNT_; i++)
-		regional = regional ||
-			   (sel[i].scope == EV_SCOPE_REGION &&
-			    ev_collect_probe_selected(&sel[i],
-						      r->o->only_control));
+		regional =
+		    regional ||
+		    (sel[i].scope == EV_SCOPE_REGION &&
+		     ev_collect_probe_selected(&sel[i], r->o->only_control));
 	rc = regional ? discover_regions(r, a, &creds, &err) : EV_OK;
 	if (rc != EV_OK) {
 		a->regions_failed = true;
 		a->regions_err = err;
 		error_for_probes(a, EV_SCOPE_REGION, NULL, &err,
+				 &a->regions_obs, 1,
 				 "cannot list the account's regions");
 	}
 	const struct ev_probe *t = ev_probes();
@@ -807,6 +816,15 @@ static json_t *manifest_fields(struct run *r)
 			json_array_append_new(
 			    skipped, json_pack("{s:s, s:s}", "account", a->id,
 					       "reason", a->skip_reason));
+		else if (a->session_failed)
+			json_array_append_new(
+			    skipped,
+			    json_pack("{s:s, s:s, s:s, s:s}", "account", a->id,
+				      "reason", "role not assumable", "error",
+				      a->session_err.aws_code[0]
+					  ? a->session_err.aws_code
+					  : ev_err_name(a->session_err.code),
+				      "request_id", a->session_err.request_id));
 		else
 			json_array_append_new(collected, json_string(a->id));
 	}
@@ -1044,7 +1062,8 @@ enum ev_err ev_collect_run(const struct ev_collect_options *o,
 	res->api_calls = r.calls;
 	res->api_errors = r.call_errors;
 	for (size_t i = 0; i < r.n_accounts; i++) {
-		if (r.accounts[i].state == ACCT_SKIPPED)
+		if (r.accounts[i].state == ACCT_SKIPPED ||
+		    r.accounts[i].session_failed)
 			res->accounts_skipped++;
 		else
 			res->accounts_collected++;

@@ -145,11 +145,15 @@ enum ev_err ev_findings_add_error(struct ev_findings *f, const char *probe_id,
 				  size_t n_obs, const char *what)
 {
 	struct ev_finding *x = NULL;
+	const char *msg = e && e->message[0]
+			      ? e->message
+			      : ev_err_name(e ? e->code : EV_E_INTERNAL);
+	/* AWS errors already name the call ("lambda ListFunctions: ..."):
+	 * say it once. */
+	size_t wn = strlen(what);
+	bool named = strncmp(msg, what, wn) == 0 && msg[wn] == ':';
 	EV_TRY(add_error(f, probe_id, account, region, resource, obs, n_obs, &x,
-			 "%s: %s", what,
-			 e && e->message[0]
-			     ? e->message
-			     : ev_err_name(e ? e->code : EV_E_INTERNAL)));
+			 "%s%s%s", named ? "" : what, named ? "" : ": ", msg));
 	if (e) {
 		memcpy(x->error_code, e->aws_code, sizeof(x->error_code));
 		memcpy(x->request_id, e->request_id, sizeof(x->request_id));

@@ -745,7 +745,6 @@ class FaultedRun(CollectCase):
         affected = {j for j in clean if self.expected_cause(*j)}
         self.assertGreaterEqual(len(affected), 8, affected)
 
-    @unittest.expectedFailure
     def test_manifest_scope_agrees_with_the_parts(self):
         """An account whose role could not be assumed is not "collected":
         its part says skipped, and so must the manifest's scope. (Known
@@ -962,7 +961,6 @@ class ConfiguredRegions(CollectCase):
         finally:
             cls.sim.stop()
 
-    @unittest.expectedFailure
     def test_configured_regions_are_examined(self):
         """`regions = eu-west-1, us-east-1` examines exactly those. (Known
         bug: both are recorded as skipped with opt-in status "configured"
