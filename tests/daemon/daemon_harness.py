@@ -46,10 +46,11 @@ class Simulator:
 
     def __init__(self, scenario="single-account.json"):
         self.dir = tempfile.mkdtemp(prefix="ev-daemon-sim-")
-        self.proc = subprocess.Popen(
-            [sys.executable, SIMULATOR, "--scenario", os.path.join(SCENARIOS, scenario),
-             "--state-dir", self.dir],
-            stdout=subprocess.DEVNULL, stderr=open(os.path.join(self.dir, "log"), "wb"))
+        with open(os.path.join(self.dir, "log"), "wb") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, SIMULATOR, "--scenario", os.path.join(SCENARIOS, scenario),
+                 "--state-dir", self.dir],
+                stdout=subprocess.DEVNULL, stderr=log)
         wait_for(lambda: os.path.exists(os.path.join(self.dir, "ready")) or
                  self.proc.poll() is not None, 20, "the simulator")
         if self.proc.poll() is not None:
@@ -72,7 +73,8 @@ class Simulator:
         req = urllib.request.Request(self.endpoint + path, data=json.dumps(body).encode(),
                                      method="POST")
         with urllib.request.urlopen(req, context=ctx, timeout=10) as r:
-            return json.loads(r.read() or b"{}")
+            body = r.read()
+        return json.loads(body or b"{}")
 
     def faults(self, *rules):
         self.control("/__sim/faults", {"clear": True, "faults": list(rules)})
