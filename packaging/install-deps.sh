@@ -11,6 +11,8 @@ PACKAGES="
   clang libclang-rt-14-dev clang-format
   python3 python3-botocore python3-boto3 awscli
   openssl procps
+  chromium
+  systemd dpkg-dev man-db groff-base
 "
 
 missing=""
