@@ -31,7 +31,8 @@ static void usage(FILE *out)
 		"Exit status: 0 when stopped by a signal; 2 configuration "
 		"error at start.\nWith --once, as `evident collect`: 0 every "
 		"control met, 1 some control not met,\n2 usage or "
-		"configuration error, 3 collection incomplete.\n",
+		"configuration error, 3 collection incomplete (or the upload "
+		"or\npruning failed).\n",
 		EV_DAEMON_STOP_GRACE_S);
 }
 

@@ -72,8 +72,9 @@ static int load(const char *path, const struct ev_report_keys *keys,
 	enum ev_err rc = ev_report_load(&o, r, &err);
 	if (rc == EV_OK)
 		return EV_EXIT_OK;
-	fprintf(stderr, "evident diff: %s\n",
-		err.message[0] ? err.message : ev_err_name(rc));
+	fputs("evident diff: ", stderr);
+	ev_report_text(stderr, err.message[0] ? err.message : ev_err_name(rc));
+	fputs("\n", stderr);
 	return rc == EV_E_MALFORMED || rc == EV_E_LIMIT ? EV_EXIT_VERIFY
 							: EV_EXIT_USAGE;
 }

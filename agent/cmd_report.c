@@ -71,8 +71,11 @@ static int load_config(const struct ev_cli_globals *g, struct ev_config *cfg,
 	if (rc == EV_OK)
 		rc = ev_config_apply_env(cfg, &err);
 	if (rc != EV_OK) {
-		fprintf(stderr, "evident report: %s\n",
-			err.message[0] ? err.message : ev_err_name(rc));
+		/* The message may quote the snapshot: no control bytes. */
+		fputs("evident report: ", stderr);
+		ev_report_text(stderr,
+			       err.message[0] ? err.message : ev_err_name(rc));
+		fputs("\n", stderr);
 		return EV_EXIT_USAGE;
 	}
 	return EV_EXIT_OK;
@@ -238,8 +241,11 @@ int ev_cmd_report(const struct ev_cli_globals *g, int argc, char **argv)
 
 	enum ev_err rc = ev_report_load(&ro, &r, &err);
 	if (rc != EV_OK) {
-		fprintf(stderr, "evident report: %s\n",
-			err.message[0] ? err.message : ev_err_name(rc));
+		/* The message may quote the snapshot: no control bytes. */
+		fputs("evident report: ", stderr);
+		ev_report_text(stderr,
+			       err.message[0] ? err.message : ev_err_name(rc));
+		fputs("\n", stderr);
 		exit_code = rc == EV_E_MALFORMED || rc == EV_E_LIMIT
 				? EV_EXIT_VERIFY
 				: EV_EXIT_USAGE;
@@ -258,10 +264,13 @@ int ev_cmd_report(const struct ev_cli_globals *g, int argc, char **argv)
 		char buf[512];
 		const char *summary =
 		    ev_report_verification_summary(r, buf, sizeof(buf));
-		if (!r->verify.verified || !r->verify.trusted_key || output)
-			fprintf(stderr, "evident report: %s%s%s: %s\n",
+		if (!r->verify.verified || !r->verify.trusted_key || output) {
+			fprintf(stderr, "evident report: %s%s%s: ",
 				output ? "wrote " : "", output ? output : "",
-				output ? "" : r->snap->name, summary);
+				output ? "" : r->snap->name);
+			ev_report_text(stderr, summary);
+			fputs("\n", stderr);
+		}
 		if (!r->verify.verified)
 			exit_code = EV_EXIT_VERIFY;
 	}

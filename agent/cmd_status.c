@@ -179,10 +179,10 @@ int ev_cmd_status(const struct ev_cli_globals *g, int argc, char **argv)
 	ev_error_clear(&err);
 	enum ev_err rc = ev_runtime_config(&cfg, g, &err);
 	char path[EV_DAEMON_PATH_MAX];
-	if (rc == EV_OK && ev_daemon_state_path(&cfg, path, sizeof(path)) !=
-			       EV_OK)
-		rc = ev_error_set(&err, EV_E_CONFIG,
-				  "state file path too long");
+	if (rc == EV_OK &&
+	    ev_daemon_state_path(&cfg, path, sizeof(path)) != EV_OK)
+		rc =
+		    ev_error_set(&err, EV_E_CONFIG, "state file path too long");
 	ev_config_cleanup(&cfg);
 	if (rc != EV_OK) {
 		fprintf(stderr, "evident status: %s\n",
@@ -203,8 +203,7 @@ int ev_cmd_status(const struct ev_cli_globals *g, int argc, char **argv)
 		fprintf(stderr, "evident status: %s\n", err.message);
 		return EV_EXIT_INCOMPLETE;
 	}
-	bool running =
-	    process_exists(s.pid) && strcmp(s.phase, "stopped") != 0;
+	bool running = process_exists(s.pid) && strcmp(s.phase, "stopped") != 0;
 	if (as_json) {
 		json_t *root = ev_daemon_state_json(&s);
 		if (root) {

@@ -70,7 +70,7 @@ bool ev_collect_probe_selected(const struct ev_probe *p, const char *control);
 
 struct ev_collect_result {
 	char snapshot[PATH_MAX];      /* the committed snapshot's directory */
-	char caller_arn[2049]; /* who collected (an STS ARN) */
+	char caller_arn[2049];	      /* who collected (an STS ARN) */
 	char session_name[64];	      /* the member role sessions' name */
 	int exit_code;		      /* DESIGN.md's rule */
 	struct ev_verdicts *verdicts; /* owned: the control verdicts */

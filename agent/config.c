@@ -871,8 +871,7 @@ static bool check_prefix(const char *v, char *why, size_t n)
 	for (const char *p = v;; p++) {
 		if (*p == '/' || *p == '\0') {
 			size_t len = (size_t)(p - v) - seg;
-			ok = ok && len > 0 &&
-			     !(len == 1 && v[seg] == '.') &&
+			ok = ok && len > 0 && !(len == 1 && v[seg] == '.') &&
 			     !(len == 2 && v[seg] == '.' && v[seg + 1] == '.');
 			if (!*p)
 				break;

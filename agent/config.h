@@ -102,8 +102,8 @@ struct ev_config_controls {
  * where it records its state. */
 struct ev_config_daemon {
 	long long interval; /* seconds between runs; default 6h */
-	long start_at; /* runs align to this many seconds after 00:00 UTC;
-			  -1 (the default): no alignment */
+	long start_at;	    /* runs align to this many seconds after 00:00 UTC;
+			       -1 (the default): no alignment */
 	long long splay;    /* each run starts 0..splay s late; default 0 */
 	int retention_days; /* older snapshots are pruned; 0 (the default):
 			       every snapshot is kept */

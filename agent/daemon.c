@@ -75,26 +75,26 @@ json_t *ev_daemon_state_json(const struct ev_daemon_state *s)
 {
 	json_t *run = json_null(), *error = json_null(), *upload = json_null();
 	if (s->result[0])
-		run = json_pack(
-		    "{s:o, s:o, s:s, s:i, s:o, s:I, s:I, s:I}", "started_at",
-		    time_json(s->run_started), "finished_at",
-		    time_json(s->run_finished), "result", s->result,
-		    "exit_code", s->exit_code, "snapshot",
-		    str_or_null(s->snapshot), "accounts",
-		    (json_int_t)s->accounts, "api_calls",
-		    (json_int_t)s->api_calls, "api_errors",
-		    (json_int_t)s->api_errors);
+		run = json_pack("{s:o, s:o, s:s, s:i, s:o, s:I, s:I, s:I}",
+				"started_at", time_json(s->run_started),
+				"finished_at", time_json(s->run_finished),
+				"result", s->result, "exit_code", s->exit_code,
+				"snapshot", str_or_null(s->snapshot),
+				"accounts", (json_int_t)s->accounts,
+				"api_calls", (json_int_t)s->api_calls,
+				"api_errors", (json_int_t)s->api_errors);
 	if (s->last_error[0])
-		error = json_pack("{s:o, s:s}", "at", time_json(s->last_error_at),
-				  "message", s->last_error);
+		error =
+		    json_pack("{s:o, s:s}", "at", time_json(s->last_error_at),
+			      "message", s->last_error);
 	if (s->upload_target[0])
-		upload = json_pack(
-		    "{s:s, s:o, s:o, s:o}", "target", s->upload_target,
-		    "pending",
-		    s->uploads_pending < 0 ? json_null()
-					   : json_integer(s->uploads_pending),
-		    "last_snapshot", str_or_null(s->last_upload), "last_at",
-		    time_json(s->last_upload_at));
+		upload = json_pack("{s:s, s:o, s:o, s:o}", "target",
+				   s->upload_target, "pending",
+				   s->uploads_pending < 0
+				       ? json_null()
+				       : json_integer(s->uploads_pending),
+				   "last_snapshot", str_or_null(s->last_upload),
+				   "last_at", time_json(s->last_upload_at));
 	if (!run || !error || !upload) {
 		json_decref(run);
 		json_decref(error);
@@ -142,8 +142,8 @@ enum ev_err ev_daemon_state_write(const char *path,
 	}
 	if (fd < 0 || off < n || write(fd, "\n", 1) != 1 || fsync(fd) != 0 ||
 	    rename(tmp, path) != 0) {
-		rc = ev_error_set(err, EV_E_IO, "%s: %s", path,
-				  strerror(errno));
+		rc =
+		    ev_error_set(err, EV_E_IO, "%s: %s", path, strerror(errno));
 		(void)unlink(tmp);
 	}
 out:
@@ -183,8 +183,8 @@ static enum ev_err read_str(const json_t *o, const char *key, char *out,
 	return EV_OK;
 }
 
-static enum ev_err read_count(const json_t *o, const char *key,
-			      long long min, long long max, long long *out,
+static enum ev_err read_count(const json_t *o, const char *key, long long min,
+			      long long max, long long *out,
 			      struct ev_error *err)
 {
 	const json_t *v = json_object_get(o, key);
@@ -251,18 +251,17 @@ static enum ev_err state_from_json(const json_t *root,
 	if (run) {
 		EV_TRY(read_time(run, "started_at", &s->run_started, err));
 		EV_TRY(read_time(run, "finished_at", &s->run_finished, err));
-		EV_TRY(read_str(run, "result", s->result, sizeof(s->result),
-				err));
+		EV_TRY(
+		    read_str(run, "result", s->result, sizeof(s->result), err));
 		EV_TRY(read_count(run, "exit_code", 0, 255, &v, err));
 		s->exit_code = (int)v;
 		EV_TRY(read_str(run, "snapshot", s->snapshot,
 				sizeof(s->snapshot), err));
-		EV_ENSURE_E(err,
-			    !s->snapshot[0] ||
-				ev_manifest_name_valid(s->snapshot),
-			    EV_E_MALFORMED,
-			    "state file: last_run.snapshot is not a "
-			    "snapshot name");
+		EV_ENSURE_E(
+		    err, !s->snapshot[0] || ev_manifest_name_valid(s->snapshot),
+		    EV_E_MALFORMED,
+		    "state file: last_run.snapshot is not a "
+		    "snapshot name");
 		EV_TRY(read_ulong(run, "accounts", &s->accounts, err));
 		EV_TRY(read_ulong(run, "api_calls", &s->api_calls, err));
 		EV_TRY(read_ulong(run, "api_errors", &s->api_errors, err));
@@ -289,6 +288,25 @@ static enum ev_err state_from_json(const json_t *root,
 	return EV_OK;
 }
 
+enum ev_err ev_daemon_state_parse(const void *bytes, size_t n,
+				  struct ev_daemon_state *s,
+				  struct ev_error *err)
+{
+	memset(s, 0, sizeof(*s));
+	s->uploads_pending = -1;
+	EV_ENSURE_E(err, n <= EV_DAEMON_STATE_MAX, EV_E_LIMIT,
+		    "state file: larger than %u bytes", EV_DAEMON_STATE_MAX);
+	json_error_t je;
+	json_t *root =
+	    json_loadb(bytes ? bytes : "", n, JSON_REJECT_DUPLICATES, &je);
+	if (!root)
+		return ev_error_set(err, EV_E_MALFORMED,
+				    "state file: not JSON (line %d)", je.line);
+	enum ev_err rc = state_from_json(root, s, err);
+	json_decref(root);
+	return rc;
+}
+
 enum ev_err ev_daemon_state_read(const char *path, struct ev_daemon_state *s,
 				 struct ev_error *err)
 {
@@ -296,9 +314,9 @@ enum ev_err ev_daemon_state_read(const char *path, struct ev_daemon_state *s,
 	s->uploads_pending = -1;
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	if (fd < 0)
-		return ev_error_set(
-		    err, errno == ENOENT ? EV_E_NOT_FOUND : EV_E_IO, "%s: %s",
-		    path, strerror(errno));
+		return ev_error_set(err,
+				    errno == ENOENT ? EV_E_NOT_FOUND : EV_E_IO,
+				    "%s: %s", path, strerror(errno));
 	struct ev_buf b;
 	ev_buf_init(&b, EV_DAEMON_STATE_MAX);
 	enum ev_err rc = EV_OK;
@@ -322,16 +340,9 @@ enum ev_err ev_daemon_state_read(const char *path, struct ev_daemon_state *s,
 	}
 	close(fd);
 	if (rc == EV_OK) {
-		json_error_t je;
-		json_t *root = json_loadb(b.data ? b.data : "", b.len,
-					  JSON_REJECT_DUPLICATES, &je);
-		if (!root)
-			rc = ev_error_set(err, EV_E_MALFORMED,
-					  "%s: not JSON (line %d)", path,
-					  je.line);
-		else
-			rc = state_from_json(root, s, err);
-		json_decref(root);
+		rc = ev_daemon_state_parse(b.data, b.len, s, err);
+		if (rc != EV_OK)
+			ev_error_prefix(err, "%s: ", path);
 	}
 	ev_buf_cleanup(&b);
 	return rc;
@@ -367,8 +378,8 @@ static enum ev_err signals_start(int *read_end, struct ev_error *err)
 	sa.sa_flags = SA_RESTART;
 	static const int handled[] = {SIGHUP, SIGTERM, SIGINT};
 	for (size_t i = 0; i < sizeof(handled) / sizeof(handled[0]); i++)
-		EV_ENSURE_E(err, sigaction(handled[i], &sa, NULL) == 0,
-			    EV_E_IO, "sigaction: %s", strerror(errno));
+		EV_ENSURE_E(err, sigaction(handled[i], &sa, NULL) == 0, EV_E_IO,
+			    "sigaction: %s", strerror(errno));
 	return EV_OK;
 }
 
@@ -499,8 +510,7 @@ static enum ev_err check_config(const struct ev_config *cfg,
 	ev_keys_free(k);
 	EV_TRY(make_dirs(cfg->agent.snapshot_dir, err));
 	char path[EV_DAEMON_PATH_MAX];
-	EV_ENSURE_E(err,
-		    ev_daemon_state_path(cfg, path, sizeof(path)) == EV_OK,
+	EV_ENSURE_E(err, ev_daemon_state_path(cfg, path, sizeof(path)) == EV_OK,
 		    EV_E_CONFIG, "state file path too long");
 	return EV_OK;
 }
@@ -553,7 +563,8 @@ static void describe(const struct daemon *d)
 	if (d->upload)
 		snprintf(up, sizeof(up), "uploaded to %s (%s lock, %d days)",
 			 d->st.upload_target,
-			 cfg->s3.object_lock == EV_S3_LOCK_COMPLIANCE ? "compliance"
+			 cfg->s3.object_lock == EV_S3_LOCK_COMPLIANCE
+			     ? "compliance"
 			 : cfg->s3.object_lock == EV_S3_LOCK_GOVERNANCE
 			     ? "governance"
 			     : "no",
@@ -631,10 +642,9 @@ static void *cycle_main(void *arg)
 	 * collection failed. */
 	if (d->upload && !atomic_load(&d->cancel)) {
 		c->uploading = true;
-		c->up_rc = ev_upload_pending(d->rt.aws, d->rt.creds, &d->target,
-					     cfg->agent.snapshot_dir,
-					     time(NULL), &d->cancel, &c->up,
-					     &c->up_err);
+		c->up_rc = ev_upload_pending(
+		    d->rt.aws, d->rt.creds, &d->target, cfg->agent.snapshot_dir,
+		    time(NULL), &d->cancel, &c->up, &c->up_err);
 	}
 	if (cfg->daemon.retention_days > 0 && !atomic_load(&d->cancel)) {
 		struct ev_prune_options po = {
@@ -670,16 +680,16 @@ static time_t newest_snapshot(const char *dir)
 }
 
 /* Records a finished cycle in the state and the log; returns its exit
- * code as `evident collect` would. */
+ * code as `evident collect` would, 3 when the upload or pruning failed. */
 static int cycle_record(struct daemon *d)
 {
 	struct cycle *c = &d->cycle;
 	struct ev_daemon_state *s = &d->st;
 	bool cancelled = c->rc != EV_OK && atomic_load(&d->cancel);
 	bool failed = c->rc != EV_OK && !cancelled;
-	int code = failed	? ev_runtime_exit_code(c->rc)
-		   : cancelled	? EV_EXIT_INCOMPLETE
-				: c->res.exit_code;
+	int code = failed      ? ev_runtime_exit_code(c->rc)
+		   : cancelled ? EV_EXIT_INCOMPLETE
+			       : c->res.exit_code;
 	s->runs++;
 	s->run_started = c->started;
 	s->run_finished = c->finished;
@@ -704,10 +714,9 @@ static int cycle_record(struct daemon *d)
 		ev_log(code == EV_EXIT_INCOMPLETE ? EV_LOG_WARN : EV_LOG_INFO,
 		       "snapshot %s: %s (exit %d): %lu accounts collected, "
 		       "%lu skipped, %lu API calls, %lu errors, %lds",
-		       s->snapshot, s->result, code,
-		       c->res.accounts_collected, c->res.accounts_skipped,
-		       c->res.api_calls, c->res.api_errors,
-		       (long)(c->finished - c->started));
+		       s->snapshot, s->result, code, c->res.accounts_collected,
+		       c->res.accounts_skipped, c->res.api_calls,
+		       c->res.api_errors, (long)(c->finished - c->started));
 	} else if (cancelled) {
 		ev_log_info("collection cancelled: no snapshot written");
 	} else {
@@ -715,8 +724,8 @@ static int cycle_record(struct daemon *d)
 		ev_log_error(EV_LOG_ERROR, "collection failed", &c->err);
 		note_error(d, "collection failed", &c->err);
 	}
-	d->last_run = c->started > d->last_snapshot ? c->started
-						    : d->last_snapshot;
+	d->last_run =
+	    c->started > d->last_snapshot ? c->started : d->last_snapshot;
 
 	if (c->uploading) {
 		s->uploads_pending = (long)c->up.pending;
@@ -748,7 +757,11 @@ static int cycle_record(struct daemon *d)
 		}
 	}
 	ev_collect_result_cleanup(&c->res);
-	return code;
+	/* For --once: a snapshot that could not be uploaded or pruned is
+	 * work left undone. */
+	bool undone = (c->uploading && c->up_rc != EV_OK) ||
+		      (c->pruning && c->prune_rc != EV_OK);
+	return undone && code < EV_EXIT_USAGE ? EV_EXIT_INCOMPLETE : code;
 }
 
 static long long mono_ms(void)
@@ -826,8 +839,9 @@ static int run_cycle(struct daemon *d, bool *stop)
 			fflush(stderr);
 			_exit(EV_EXIT_OK);
 		}
-		unsigned what = (p[0].revents & POLLIN) ? drain_signals(d->sig_r)
-							: WAKE_NONE;
+		unsigned what = (p[0].revents & POLLIN)
+				    ? drain_signals(d->sig_r)
+				    : WAKE_NONE;
 		if ((what & WAKE_RELOAD) && !*stop) {
 			reload_after = true;
 			ev_log_info("SIGHUP: the configuration is re-read when "

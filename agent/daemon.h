@@ -35,12 +35,12 @@
 #include "err.h"
 #include "manifest.h"
 
-#define EV_DAEMON_STATE_FILE	".state.json"
-#define EV_DAEMON_STATE_FORMAT	1
-#define EV_DAEMON_STATE_MAX	(64u * 1024) /* bytes read */
-#define EV_DAEMON_STOP_GRACE_S	9 /* SIGTERM to exit, at most */
-#define EV_DAEMON_PATH_MAX	4096
-#define EV_DAEMON_MESSAGE_MAX	(EV_ERROR_MSG_MAX + 64)
+#define EV_DAEMON_STATE_FILE   ".state.json"
+#define EV_DAEMON_STATE_FORMAT 1
+#define EV_DAEMON_STATE_MAX    (64u * 1024) /* bytes read */
+#define EV_DAEMON_STOP_GRACE_S 9	    /* SIGTERM to exit, at most */
+#define EV_DAEMON_PATH_MAX     4096
+#define EV_DAEMON_MESSAGE_MAX  (EV_ERROR_MSG_MAX + 64)
 
 /* What the daemon records, and `evident status` shows. Times are 0 when
  * unknown. */
@@ -54,8 +54,8 @@ struct ev_daemon_state {
 
 	/* The last run: collection, upload, pruning. */
 	time_t run_started, run_finished;
-	char result[16];  /* "" (none yet), see ev_daemon_result */
-	int exit_code;	  /* the result as `evident collect` exits */
+	char result[16]; /* "" (none yet), see ev_daemon_result */
+	int exit_code;	 /* the result as `evident collect` exits */
 	char snapshot[EV_SNAPSHOT_NAME_LEN + 1]; /* "" without one */
 	unsigned long accounts, api_calls, api_errors;
 	time_t next_run;
@@ -98,6 +98,11 @@ enum ev_err ev_daemon_state_write(const char *path,
  * (naming the field), EV_E_NOMEM. */
 enum ev_err ev_daemon_state_read(const char *path, struct ev_daemon_state *s,
 				 struct ev_error *err) EV_MUST_CHECK;
+/* The parser of ev_daemon_state_read, over n bytes. Errors: EV_E_LIMIT,
+ * EV_E_MALFORMED, EV_E_NOMEM. */
+enum ev_err ev_daemon_state_parse(const void *bytes, size_t n,
+				  struct ev_daemon_state *s,
+				  struct ev_error *err) EV_MUST_CHECK;
 
 struct ev_daemon_options {
 	const struct ev_cli_globals *g; /* kept for reloads */
@@ -107,7 +112,7 @@ struct ev_daemon_options {
 /* Runs until SIGTERM or SIGINT (or one cycle with once). Returns the exit
  * status: 0 when stopped by a signal; 2 when the configuration cannot be
  * loaded at start; with once, the cycle's (0, 1, 3, or 2 for a
- * configuration error). */
+ * configuration error; 3 too when the upload or pruning failed). */
 int ev_daemon_run(const struct ev_daemon_options *o);
 
 #endif

@@ -87,7 +87,8 @@ int main(int argc, char **argv)
 			/* Through the environment, which ranks above the
 			 * file, so reloads keep it. */
 			const char *f = argv[++i];
-			if (strcmp(f, "text") != 0 && strcmp(f, "journal") != 0 &&
+			if (strcmp(f, "text") != 0 &&
+			    strcmp(f, "journal") != 0 &&
 			    strcmp(f, "json") != 0) {
 				fprintf(stderr,
 					"evident: --log-format is text, "

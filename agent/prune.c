@@ -63,6 +63,21 @@ static bool record_valid(const json_t *root)
 	return true;
 }
 
+/* Parses record bytes: the checked root, or NULL. */
+static json_t *record_parse(const void *bytes, size_t n)
+{
+	if (n > EV_PRUNE_RECORD_MAX)
+		return NULL;
+	json_error_t je;
+	json_t *root =
+	    json_loadb(bytes ? bytes : "", n, JSON_REJECT_DUPLICATES, &je);
+	if (!record_valid(root)) {
+		json_decref(root);
+		return NULL;
+	}
+	return root;
+}
+
 /* Reads and checks the record; *out is NULL when there is none. Errors:
  * EV_E_MALFORMED, EV_E_IO, EV_E_LIMIT, EV_E_NOMEM. */
 static enum ev_err record_read(int dirfd, json_t **out, struct ev_error *err)
@@ -78,21 +93,44 @@ static enum ev_err record_read(int dirfd, json_t **out, struct ev_error *err)
 		return EV_OK;
 	}
 	if (rc == EV_OK) {
-		json_error_t je;
-		json_t *root = json_loadb(b.data ? b.data : "", b.len,
-					  JSON_REJECT_DUPLICATES, &je);
-		if (!record_valid(root)) {
-			json_decref(root);
+		*out = record_parse(b.data, b.len);
+		if (!*out)
 			rc = ev_error_set(err, EV_E_MALFORMED,
 					  "%s is not a record of pruned "
 					  "snapshots (format %d)",
 					  EV_PRUNE_RECORD_FILE, RECORD_FORMAT);
-		} else {
-			*out = root;
-		}
 	}
 	ev_buf_cleanup(&b);
 	return rc;
+}
+
+static bool record_lists(const json_t *root, const char *snapshot,
+			 const char *manifest_sha256)
+{
+	size_t i;
+	const json_t *entry;
+	json_array_foreach(json_object_get(root, "pruned"), i, entry)
+	{
+		if (strcmp(
+			json_string_value(json_object_get(entry, "snapshot")),
+			snapshot) == 0 &&
+		    strcmp(json_string_value(
+			       json_object_get(entry, "manifest_sha256")),
+			   manifest_sha256) == 0)
+			return true;
+	}
+	return false;
+}
+
+bool ev_prune_record_lists(const void *bytes, size_t n, const char *snapshot,
+			   const char *manifest_sha256)
+{
+	if (!snapshot || !manifest_sha256)
+		return false;
+	json_t *root = record_parse(bytes, n);
+	bool found = root && record_lists(root, snapshot, manifest_sha256);
+	json_decref(root);
+	return found;
 }
 
 bool ev_prune_recorded(int dirfd, const char *snapshot,
@@ -104,20 +142,7 @@ bool ev_prune_recorded(int dirfd, const char *snapshot,
 	if (!snapshot || !manifest_sha256 ||
 	    record_read(dirfd, &root, &e) != EV_OK || !root)
 		return false;
-	bool found = false;
-	size_t i;
-	const json_t *entry;
-	json_array_foreach(json_object_get(root, "pruned"), i, entry)
-	{
-		if (strcmp(json_string_value(json_object_get(entry, "snapshot")),
-			   snapshot) == 0 &&
-		    strcmp(json_string_value(
-			       json_object_get(entry, "manifest_sha256")),
-			   manifest_sha256) == 0) {
-			found = true;
-			break;
-		}
-	}
+	bool found = record_lists(root, snapshot, manifest_sha256);
 	json_decref(root);
 	return found;
 }
@@ -148,9 +173,9 @@ static enum ev_err record_write(int dirfd, const char *dir, const json_t *root,
 	EV_ENSURE_E(err, text, EV_E_NOMEM, "out of memory");
 	enum ev_err rc = EV_OK;
 	(void)unlinkat(dirfd, tmp, 0);
-	int fd = openat(dirfd, tmp,
-			O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-			0640);
+	int fd =
+	    openat(dirfd, tmp,
+		   O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
 	if (fd < 0) {
 		rc = ev_error_set(err, EV_E_IO, "%s/%s: %s", dir, tmp,
 				  strerror(errno));
@@ -286,11 +311,10 @@ enum ev_err ev_prune_run(const struct ev_prune_options *o,
 	lockfd = openat(dirfd, LOCK_FILE,
 			O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0640);
 	if (lockfd < 0 || flock(lockfd, LOCK_EX | LOCK_NB) != 0) {
-		rc = ev_error_set(err, EV_E_IO, "%s/%s: %s", o->snapshot_dir,
-				  LOCK_FILE,
-				  errno == EWOULDBLOCK
-				      ? "another snapshot is being written"
-				      : strerror(errno));
+		rc = ev_error_set(
+		    err, EV_E_IO, "%s/%s: %s", o->snapshot_dir, LOCK_FILE,
+		    errno == EWOULDBLOCK ? "another snapshot is being written"
+					 : strerror(errno));
 		goto out;
 	}
 	rc = ev_manifest_list(o->snapshot_dir, &list, err);

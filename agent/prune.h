@@ -68,4 +68,9 @@ enum ev_err ev_prune_run(const struct ev_prune_options *o,
 bool ev_prune_recorded(int dirfd, const char *snapshot,
 		       const char *manifest_sha256);
 
+/* The same check over the record's bytes (at most EV_PRUNE_RECORD_MAX):
+ * the parser of ev_prune_recorded, for tests and fuzzing. */
+bool ev_prune_record_lists(const void *bytes, size_t n, const char *snapshot,
+			   const char *manifest_sha256);
+
 #endif

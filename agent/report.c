@@ -697,14 +697,14 @@ static enum ev_err add_account(struct ev_report_snapshot *s, json_t *root,
 	y.first_finding = s->n_findings;
 	y.n_findings = n;
 	y.problem = "";
+	struct ev_report_account before = *x;
 	*x = y;
 	for (size_t i = 0; i < n; i++) {
 		enum ev_err rc =
 		    parse_finding(s, x, json_array_get(findings, i),
 				  &s->findings[s->n_findings + i], err);
 		if (rc != EV_OK) {
-			x->n_findings = 0;
-			x->problem = "not read";
+			*x = before;
 			return rc;
 		}
 	}
@@ -771,6 +771,12 @@ bool ev_report_status_open(enum ev_status s)
 	return s == EV_STATUS_FAIL || s == EV_STATUS_ERROR;
 }
 
+static int address_cmp(const void *a, const void *b)
+{
+	const struct ev_report_finding *const *x = a, *const *y = b;
+	return *x < *y ? -1 : *x > *y;
+}
+
 static int uid_cmp(const void *a, const void *b)
 {
 	const struct ev_report_finding *const *x = a, *const *y = b;
@@ -815,36 +821,30 @@ enum ev_err ev_report_snapshot_finish(struct ev_report_snapshot *s)
 	}
 	qsort(s->by_uid, s->n_findings, sizeof(*s->by_uid), uid_cmp);
 	/* The n-th finding of one identity gets its ordinal in its uid, in
-	 * file order, so each stays addressable. */
+	 * file order, so each stays addressable. Runs of one uid are
+	 * contiguous once sorted; within a run, file order is address
+	 * order. */
 	bool dup = false;
-	for (size_t i = 1; i < s->n_findings; i++) {
-		if (strcmp(s->by_uid[i]->uid, s->by_uid[i - 1]->uid) != 0)
-			continue;
-		dup = true;
-	}
-	if (dup) {
-		for (size_t i = 0; i < s->n_findings; i++) {
-			struct ev_report_finding *f = &s->findings[i];
-			unsigned ordinal = 1;
-			char base[EV_SHA256_HEX_LEN + 1];
-			ev_report_finding_uid(f->probe, f->account_id,
-					      f->region, f->resource, 1, base);
-			for (size_t j = 0; j < i; j++) {
-				const struct ev_report_finding *g =
-				    &s->findings[j];
-				if (strcmp(g->probe, f->probe) == 0 &&
-				    strcmp(g->account_id, f->account_id) == 0 &&
-				    strcmp(g->region, f->region) == 0 &&
-				    strcmp(g->resource, f->resource) == 0)
-					ordinal++;
+	for (size_t i = 0; i < s->n_findings;) {
+		size_t j = i + 1;
+		while (j < s->n_findings &&
+		       strcmp(s->by_uid[j]->uid, s->by_uid[i]->uid) == 0)
+			j++;
+		if (j - i > 1) {
+			qsort(s->by_uid + i, j - i, sizeof(*s->by_uid),
+			      address_cmp);
+			for (size_t k = i + 1; k < j; k++) {
+				struct ev_report_finding *f = s->by_uid[k];
+				ev_report_finding_uid(
+				    f->probe, f->account_id, f->region,
+				    f->resource, (unsigned)(k - i + 1), f->uid);
 			}
-			if (ordinal > 1)
-				ev_report_finding_uid(f->probe, f->account_id,
-						      f->region, f->resource,
-						      ordinal, f->uid);
+			dup = true;
 		}
-		qsort(s->by_uid, s->n_findings, sizeof(*s->by_uid), uid_cmp);
+		i = j;
 	}
+	if (dup)
+		qsort(s->by_uid, s->n_findings, sizeof(*s->by_uid), uid_cmp);
 	return EV_OK;
 }
 
@@ -854,8 +854,7 @@ ev_report_snapshot_find(const struct ev_report_snapshot *s, const char *uid)
 	if (!s->by_uid || !s->n_findings)
 		return NULL;
 	struct ev_report_finding key;
-	memcpy(key.uid, uid, sizeof(key.uid));
-	key.uid[EV_SHA256_HEX_LEN] = '\0';
+	snprintf(key.uid, sizeof(key.uid), "%s", uid);
 	const struct ev_report_finding *kp = &key;
 	struct ev_report_finding *const *hit =
 	    bsearch(&kp, s->by_uid, s->n_findings, sizeof(*s->by_uid), uid_cmp);

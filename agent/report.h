@@ -359,8 +359,9 @@ json_t *ev_report_ocsf_event(const struct ev_report *r,
  * neither make markup nor reorder what is shown. */
 void ev_report_html_escape(FILE *out, const char *s);
 /* Markdown text (a table cell or a list item): the characters that make
- * markup or links backslash-escaped, '|' included, line breaks and
- * controls as spaces. */
+ * emphasis, code, links, raw HTML, entities, headings or cells
+ * backslash-escaped ('|' included), a leading list marker too, line breaks
+ * and controls as spaces. */
 void ev_report_md_escape(FILE *out, const char *s);
 /* One RFC 4180 field: quoted when it holds a comma, a quote, CR or LF
  * (quotes doubled). A field that a spreadsheet would read as a formula

@@ -269,8 +269,9 @@ static void finding_line(FILE *out, const char *status,
 static void side(FILE *out, const char *label, const struct ev_report *r)
 {
 	char buf[512];
-	fprintf(out, "%s %s  %s\n", label, r->snap->name,
-		ev_report_verification_summary(r, buf, sizeof(buf)));
+	fprintf(out, "%s %s  ", label, r->snap->name);
+	T(ev_report_verification_summary(r, buf, sizeof(buf)));
+	fputs("\n", out);
 }
 
 enum ev_err ev_report_diff_write_text(const struct ev_report *old_r,

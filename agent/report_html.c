@@ -191,6 +191,15 @@ static void name_time(FILE *out, const char *name)
 static void banner(const struct ev_report *r, FILE *out)
 {
 	const struct ev_report_verification *v = &r->verify;
+	/* Signed but unreadable (a part this version cannot parse). */
+	if (v->verified && r->snap->parts_unusable)
+		fprintf(out,
+			"<div class=\"banner warn\">&#9888; %zu account "
+			"part%s could not be read and %s left out (see "
+			"Coverage).</div>\n",
+			r->snap->parts_unusable,
+			r->snap->parts_unusable == 1 ? "" : "s",
+			r->snap->parts_unusable == 1 ? "is" : "are");
 	if (v->verified && v->trusted_key) {
 		fputs("<div class=\"banner ok\" id=\"verification\">&#10004; "
 		      "Signature verified by key <code>sha256:",
@@ -228,6 +237,13 @@ static void banner(const struct ev_report *r, FILE *out)
 		H(v->listed[i].message);
 		fputs("</li>", out);
 	}
+	if (r->snap->parts_unusable)
+		fprintf(out,
+			"<li>%zu account part%s did not match the manifest or "
+			"could not be read and %s left out (see Coverage)</li>",
+			r->snap->parts_unusable,
+			r->snap->parts_unusable == 1 ? "" : "s",
+			r->snap->parts_unusable == 1 ? "is" : "are");
 	if (v->problems > v->n_listed)
 		fprintf(out,
 			"<li>and %zu more (run <code>evident verify</code>)"
@@ -432,7 +448,7 @@ static enum ev_err open_findings(const struct ev_report_snapshot *s, FILE *out)
 	      out);
 	for (size_t i = 0; i < n && i < HTML_MAX_OPEN; i++) {
 		const struct ev_report_finding *f = v[i];
-		fputs("<tr><td>", out);
+		fputs("<tr><td class=\"nw\">", out);
 		first_seen(f, out);
 		fprintf(out, "</td><td><span class=\"s %s\">%s</span></td><td>",
 			status_class(f->status), ev_status_name(f->status));
@@ -796,7 +812,8 @@ enum ev_err ev_report_write_html(const struct ev_report *r, FILE *out,
 		H(s->caller_account);
 		fputs("</code>", out);
 	}
-	fputs("</p>\n", out);
+	fputs(" &middot; <a href=\"#snapshot\">snapshot details</a></p>\n",
+	      out);
 	banner(r, out);
 	programs(s, out);
 	verdict_table(s, out);

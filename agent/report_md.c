@@ -3,6 +3,7 @@
  * snapshot goes through ev_report_md_escape. */
 #include "report.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 /* Findings listed per control in a ticket; the rest are counted. */
@@ -10,16 +11,22 @@
 
 void ev_report_md_escape(FILE *out, const char *s)
 {
+	/* A leading "-", "+" or "12." would start a list inside the cell
+	 * or item. */
+	size_t digits = strspn(s, "0123456789");
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
 		unsigned char c = *p;
 		if (c < 0x20 || c == 0x7f) {
 			fputc(' ', out);
 			continue;
 		}
+		size_t at = (size_t)(p - (const unsigned char *)s);
+		bool lead = (at == 0 && (c == '-' || c == '+')) ||
+			    (digits && at == digits && (c == '.' || c == ')'));
 		/* CommonMark lets any ASCII punctuation be escaped; these
-		 * are the ones that start emphasis, code, links, HTML,
-		 * entities, headings or table cells. */
-		if (strchr("\\`*_{}[]<>()#+!|~&", c))
+		 * make emphasis, code, links, raw HTML, entities, headings,
+		 * strikethrough, table cells. */
+		if (lead || strchr("\\`*_[]<>#|~&", c))
 			fputc('\\', out);
 		fputc(c, out);
 	}
@@ -58,6 +65,12 @@ enum ev_err ev_report_write_md(const struct ev_report *r, FILE *out,
 		fputs("> ", out);
 	M(ev_report_verification_summary(r, buf, sizeof(buf)));
 	fputs("\n\n", out);
+	if (s->parts_unusable)
+		fprintf(out,
+			"> **%zu account part%s could not be used and %s left "
+			"out.**\n\n",
+			s->parts_unusable, s->parts_unusable == 1 ? "" : "s",
+			s->parts_unusable == 1 ? "is" : "are");
 	ev_report_iso(s->started_at, iso);
 	fprintf(out, "- Collected: %s", iso);
 	ev_report_iso(s->finished_at, iso);

@@ -5,8 +5,7 @@ enum ev_err ev_schedule_parse_start_at(const char *s, long *seconds)
 	EV_ENSURE(s, EV_E_CONFIG);
 	for (int i = 0; i < 5; i++) {
 		bool want_colon = i == 2;
-		EV_ENSURE(want_colon ? s[i] == ':'
-				     : s[i] >= '0' && s[i] <= '9',
+		EV_ENSURE(want_colon ? s[i] == ':' : s[i] >= '0' && s[i] <= '9',
 			  EV_E_CONFIG);
 	}
 	EV_ENSURE(s[5] == '\0', EV_E_CONFIG);

@@ -65,8 +65,8 @@ enum ev_err ev_upload_key_path(const struct ev_upload_target *t,
 			       struct ev_buf *out)
 {
 	const char *prefix = prefix_of(t);
-	size_t key_len = (*prefix ? strlen(prefix) + 1 : 0) +
-			 strlen(snapshot) + 1 + strlen(path);
+	size_t key_len = (*prefix ? strlen(prefix) + 1 : 0) + strlen(snapshot) +
+			 1 + strlen(path);
 	EV_ENSURE(key_len <= EV_UPLOAD_KEY_MAX, EV_E_LIMIT);
 	EV_TRY(ev_buf_append_char(out, '/'));
 	if (*prefix) {
@@ -149,8 +149,8 @@ static enum ev_err read_part(int sfd, const char *path, size_t limit,
 			break;
 		rc = ev_buf_append(out, chunk, (size_t)n);
 		if (rc != EV_OK) {
-			ev_error_set(err, rc, "%s: larger than %zu bytes",
-				     path, limit);
+			ev_error_set(err, rc, "%s: larger than %zu bytes", path,
+				     limit);
 			goto out;
 		}
 	}
@@ -160,13 +160,12 @@ out:
 }
 
 /* One PutObject. version_id (may be NULL) receives x-amz-version-id. */
-static enum ev_err put_object(struct ev_aws *aws,
-			      const struct ev_credentials *creds,
-			      const struct ev_upload_target *t,
-			      const char *snapshot, const char *path,
-			      const char *content_type, const struct ev_buf *body,
-			      const char *retain_until, char *version_id,
-			      size_t version_len, struct ev_error *err)
+static enum ev_err
+put_object(struct ev_aws *aws, const struct ev_credentials *creds,
+	   const struct ev_upload_target *t, const char *snapshot,
+	   const char *path, const char *content_type,
+	   const struct ev_buf *body, const char *retain_until,
+	   char *version_id, size_t version_len, struct ev_error *err)
 {
 	unsigned char digest[EV_SHA256_LEN];
 	ev_sha256(body->data ? body->data : "", body->len, digest);
@@ -192,7 +191,8 @@ static enum ev_err put_object(struct ev_aws *aws,
 	h[n++] = (struct ev_http_header){"x-amz-checksum-sha256", checksum};
 	const char *mode = lock_mode(t->lock);
 	if (mode) {
-		h[n++] = (struct ev_http_header){"x-amz-object-lock-mode", mode};
+		h[n++] =
+		    (struct ev_http_header){"x-amz-object-lock-mode", mode};
 		h[n++] = (struct ev_http_header){
 		    "x-amz-object-lock-retain-until-date", retain_until};
 	}
@@ -270,9 +270,9 @@ static enum ev_err write_marker(int dirfd, const char *snapshot_dir,
 				  EV_UPLOAD_MARKER_DIR, strerror(errno));
 		goto out;
 	}
-	fd = openat(mfd, tmp,
-		    O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
-		    0640);
+	fd =
+	    openat(mfd, tmp,
+		   O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0640);
 	size_t len = strlen(text), off = 0;
 	while (fd >= 0 && off < len) {
 		ssize_t w = write(fd, text + off, len - off);
@@ -329,10 +329,9 @@ enum ev_err ev_upload_snapshot(struct ev_aws *aws,
 		sfd = openat(dirfd, snapshot,
 			     O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (sfd < 0) {
-		rc = ev_error_set(err,
-				  errno == ENOENT ? EV_E_NOT_FOUND : EV_E_IO,
-				  "%s/%s: %s", snapshot_dir, snapshot,
-				  strerror(errno));
+		rc = ev_error_set(
+		    err, errno == ENOENT ? EV_E_NOT_FOUND : EV_E_IO,
+		    "%s/%s: %s", snapshot_dir, snapshot, strerror(errno));
 		goto out;
 	}
 	rc = ev_manifest_read_file(sfd, EV_MANIFEST_FILE, EV_MANIFEST_MAX,
@@ -426,9 +425,8 @@ enum ev_err ev_upload_snapshot(struct ev_aws *aws,
 			    "objects, %llu bytes%s%s%s)",
 			    snapshot, t->bucket, prefix_of(t),
 			    *prefix_of(t) ? "/" : "", snapshot, st->objects,
-			    (unsigned long long)st->bytes,
-			    mode ? ", " : "", mode ? mode : "",
-			    mode ? " lock" : "");
+			    (unsigned long long)st->bytes, mode ? ", " : "",
+			    mode ? mode : "", mode ? " lock" : "");
 out:
 	json_decref(marker);
 	ev_manifest_cleanup(&m);
@@ -471,9 +469,9 @@ static bool done_at(int dirfd, const char *snapshot,
 	ev_buf_init(&b, MARKER_MAX);
 	struct ev_error e;
 	ev_error_clear(&e);
-	bool done = ev_manifest_read_file(mfd, name, MARKER_MAX, &b, &e) ==
-			EV_OK &&
-		    marker_matches(&b, t);
+	bool done =
+	    ev_manifest_read_file(mfd, name, MARKER_MAX, &b, &e) == EV_OK &&
+	    marker_matches(&b, t);
 	ev_buf_cleanup(&b);
 	close(mfd);
 	return done;
@@ -566,13 +564,11 @@ static bool local_failure(const struct ev_error *e, const atomic_bool *cancel)
 	}
 }
 
-enum ev_err ev_upload_pending(struct ev_aws *aws,
-			      struct ev_credentials_provider *creds,
-			      const struct ev_upload_target *t,
-			      const char *snapshot_dir, time_t now,
-			      const atomic_bool *cancel,
-			      struct ev_upload_summary *sum,
-			      struct ev_error *err)
+enum ev_err
+ev_upload_pending(struct ev_aws *aws, struct ev_credentials_provider *creds,
+		  const struct ev_upload_target *t, const char *snapshot_dir,
+		  time_t now, const atomic_bool *cancel,
+		  struct ev_upload_summary *sum, struct ev_error *err)
 {
 	memset(sum, 0, sizeof(*sum));
 	struct ev_manifest_names list;

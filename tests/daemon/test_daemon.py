@@ -20,6 +20,7 @@ import subprocess
 import sys
 import time
 import unittest
+import warnings
 
 from daemon_harness import (CALLER_SECRET, LOCK_BUCKET, PLAIN_BUCKET, Simulator, Workdir,
                             wait_for)
@@ -178,6 +179,23 @@ class Daemon(unittest.TestCase):
                 marker = json.load(f)
             self.assertEqual(marker["bucket"], LOCK_BUCKET)
             self.assertEqual(marker["manifest_version_id"], obj["VersionId"])
+        # The Debian awscli reads the same lock.
+        cli = subprocess.run(
+            ["/usr/bin/aws", "--endpoint-url", SIM.endpoint, "--ca-bundle",
+             SIM.env["AWS_CA_BUNDLE"], "--region", "eu-west-1", "s3api", "get-object",
+             "--bucket", LOCK_BUCKET, "--key", f"{prefix}/{names[-1]}/manifest.sig",
+             os.path.join(w.dir, "sig.out")],
+            env=w.env(), capture_output=True, text=True, timeout=60)
+        self.assertEqual(cli.returncode, 0, cli.stderr)
+        head = json.loads(cli.stdout)
+        self.assertEqual(head["ObjectLockMode"], "COMPLIANCE")
+        self.assertTrue(head["ObjectLockRetainUntilDate"].startswith(
+            week.strftime("%Y-%m-%d")) or abs(
+            (datetime.datetime.fromisoformat(head["ObjectLockRetainUntilDate"]) -
+             week).total_seconds()) < 600)
+        with open(os.path.join(w.dir, "sig.out"), "rb") as f, \
+                open(os.path.join(w.snaps, names[-1], "manifest.sig"), "rb") as g:
+            self.assertEqual(f.read(), g.read())
         # COMPLIANCE: even the owner cannot delete a version.
         first = s3.get_object(Bucket=LOCK_BUCKET, Key=f"{prefix}/{names[0]}/manifest.json")
         with self.assertRaises(Exception) as cm:
@@ -259,7 +277,7 @@ class Daemon(unittest.TestCase):
         w.write_config(log_level="info", bucket=PLAIN_BUCKET, prefix=prefix,
                        retention_days=5)
         r = w.run("daemon", "--once")
-        self.assertIn(r.returncode, (0, 1, 3), r.stderr)
+        self.assertEqual(r.returncode, 3, r.stderr)  # upload failed
         self.assertIn("InvalidRequest", r.stderr)
         self.assertIn("tried again at the next run", r.stderr)
         self.assertIn("past the retention but not uploaded yet", r.stderr)
@@ -335,6 +353,57 @@ class Daemon(unittest.TestCase):
         self.assertIn("has not run", r.stderr)
 
 
+class Status(unittest.TestCase):
+    """`evident status` reads the state file as untrusted input."""
+
+    def setUp(self):
+        self.w = Workdir(ARGS.evident, ARGS.workdir, self.id().split(".")[-1], SIM)
+        self.w.write_config()
+        os.makedirs(self.w.snaps, exist_ok=True)
+        self.path = os.path.join(self.w.snaps, ".state.json")
+
+    def status(self, text):
+        with open(self.path, "w") as f:
+            f.write(text)
+        return self.w.run("status")
+
+    def test_malformed_states_are_refused_by_field(self):
+        cases = [
+            ("not json", "not JSON"),
+            ("[]", "not a JSON object"),
+            ('{"format": 2}', "format 2"),
+            ('{"format": 1, "format": 1}', "not JSON"),
+            ('{"format": 1, "pid": "12"}', "pid is not a number"),
+            ('{"format": 1, "last_run": []}', "last_run is not an object"),
+            ('{"format": 1, "last_run": {"started_at": "yesterday"}}',
+             "started_at is not a UTC time"),
+            ('{"format": 1, "last_run": {"snapshot": "../etc"}}', "not a snapshot name"),
+            ('{"format": 1, "runs": -1}', "runs is not a number"),
+            ('{"format": 1, "upload": {"pending": "many"}}', "pending is not a number"),
+            ('{"format": 1, "phase": 7}', "phase is not a string"),
+        ]
+        for text, phrase in cases:
+            r = self.status(text)
+            self.assertEqual(r.returncode, 3, text)
+            self.assertIn(phrase, r.stderr, text)
+        r = self.status("{" + " " * (70 * 1024) + "}")
+        self.assertEqual(r.returncode, 3)
+        self.assertIn("larger than", r.stderr)
+
+    def test_control_characters_are_not_printed(self):
+        r = self.status(json.dumps({
+            "format": 1, "pid": 1, "phase": "stopped",
+            "last_run": {"result": "met", "exit_code": 0, "snapshot": "20250101T000000Z",
+                         "started_at": "2025-01-01T00:00:00Z",
+                         "finished_at": "2025-01-01T00:01:00Z"},
+            "last_error": {"message": "bad\x1b[31mred\nline"}}))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertNotIn("\x1b", r.stdout)
+        self.assertIn("bad?[31mred?line", r.stdout)
+        self.assertIn("result:      met (exit 0", r.stdout)
+        self.assertIn("daemon:      stopped", r.stdout)
+
+
 def main():
     global ARGS
     p = argparse.ArgumentParser()
@@ -345,6 +414,8 @@ def main():
     ARGS.evident = os.path.abspath(ARGS.evident)
     ARGS.workdir = os.path.abspath(ARGS.workdir)
     os.makedirs(ARGS.workdir, exist_ok=True)
+    # boto3 leaves pooled connections to the simulator open at exit.
+    warnings.simplefilter("ignore", ResourceWarning)
     unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)
 
 

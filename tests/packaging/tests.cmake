@@ -17,3 +17,6 @@ foreach(name units deb man completion)
   set_tests_properties(packaging/${name} PROPERTIES LABELS integration
                        TIMEOUT 300)
 endforeach()
+# cpack runs the build's preinstall target, which relinks whatever is out of
+# date: run alone so it never replaces a binary another test is running.
+set_tests_properties(packaging/deb PROPERTIES RUN_SERIAL TRUE)

@@ -217,8 +217,8 @@ static void never_the_newest(void **state)
 	struct ev_prune_result r;
 	struct ev_error err;
 	/* Both are years past the retention: the newest stays. */
-	assert_int_equal(
-	    prune(dir, T0 + 3000 * DAY, 1, NULL, NULL, &r, &err), EV_OK);
+	assert_int_equal(prune(dir, T0 + 3000 * DAY, 1, NULL, NULL, &r, &err),
+			 EV_OK);
 	assert_int_equal(r.pruned, 1);
 	assert_int_equal(r.kept, 1);
 	assert_true(exists(dir, T0 + DAY));
@@ -226,8 +226,8 @@ static void never_the_newest(void **state)
 	assert_int_equal(verify(dir, &ev), EV_OK);
 
 	/* A lone snapshot is never removed. */
-	assert_int_equal(
-	    prune(dir, T0 + 3000 * DAY, 1, NULL, NULL, &r, &err), EV_OK);
+	assert_int_equal(prune(dir, T0 + 3000 * DAY, 1, NULL, NULL, &r, &err),
+			 EV_OK);
 	assert_int_equal(r.pruned, 0);
 	assert_true(exists(dir, T0 + DAY));
 }
@@ -263,9 +263,9 @@ static void not_uploaded_holds_it_and_those_after(void **state)
 	assert_int_equal(verify(dir, &ev), EV_OK);
 
 	/* Once it is uploaded, the rest go. */
-	assert_int_equal(prune(dir, T0 + 100 * DAY, 30, all_but,
-			       (void *)"none", &r, &err),
-			 EV_OK);
+	assert_int_equal(
+	    prune(dir, T0 + 100 * DAY, 30, all_but, (void *)"none", &r, &err),
+	    EV_OK);
 	assert_int_equal(r.pruned, 2);
 	assert_string_equal(r.held_by_upload, "");
 	assert_int_equal(verify(dir, &ev), EV_OK);
@@ -333,8 +333,7 @@ static void refusals(void **state)
 	struct ev_error err;
 	assert_int_equal(prune(dir, T0, 7, NULL, NULL, &r, &err),
 			 EV_E_NOT_FOUND);
-	assert_int_equal(prune(NULL, T0, 7, NULL, NULL, &r, &err),
-			 EV_E_CONFIG);
+	assert_int_equal(prune(NULL, T0, 7, NULL, NULL, &r, &err), EV_E_CONFIG);
 	snapshot(dir, T0);
 	snapshot(dir, T0 + DAY);
 	snapshot(dir, T0 + 2 * DAY);
@@ -392,6 +391,48 @@ static void refusals(void **state)
 	assert_true(exists(dir, T0 + 2 * DAY));
 }
 
+static void record_bytes(void **state)
+{
+	(void)state;
+	static const char good[] =
+	    "{\"format\": 1, \"pruned\": [{\"snapshot\": "
+	    "\"20250101T000000Z\", \"manifest_sha256\": "
+	    "\"00112233445566778899aabbccddeeff00112233445566778899aabbccdd"
+	    "eeff\", \"pruned_at\": \"2025-02-01T00:00:00Z\"}], "
+	    "\"later\": true}";
+	const char *hash =
+	    "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+	assert_true(ev_prune_record_lists(good, strlen(good),
+					  "20250101T000000Z", hash));
+	assert_false(ev_prune_record_lists(good, strlen(good),
+					   "20250102T000000Z", hash));
+	assert_false(ev_prune_record_lists(good, strlen(good),
+					   "20250101T000000Z",
+					   "00112233445566778899aabbccddeeff"
+					   "00112233445566778899aabbccddeef0"));
+	/* Cut anywhere, it lists nothing. */
+	for (size_t n = 0; n < strlen(good); n++)
+		assert_false(
+		    ev_prune_record_lists(good, n, "20250101T000000Z", hash));
+	assert_false(ev_prune_record_lists(NULL, 0, "20250101T000000Z", hash));
+	assert_false(ev_prune_record_lists(good, strlen(good), NULL, hash));
+	/* Upper-case hex, a bad date: not what the writer writes. */
+	static const char upper[] =
+	    "{\"format\": 1, \"pruned\": [{\"snapshot\": "
+	    "\"20250101T000000Z\", \"manifest_sha256\": "
+	    "\"00112233445566778899AABBCCDDEEFF00112233445566778899aabbccdd"
+	    "eeff\"}]}";
+	assert_false(ev_prune_record_lists(upper, strlen(upper),
+					   "20250101T000000Z", hash));
+	static const char bad_date[] =
+	    "{\"format\": 1, \"pruned\": [{\"snapshot\": "
+	    "\"20250230T000000Z\", \"manifest_sha256\": "
+	    "\"00112233445566778899aabbccddeeff00112233445566778899aabbccdd"
+	    "eeff\"}]}";
+	assert_false(ev_prune_record_lists(bad_date, strlen(bad_date),
+					   "20250230T000000Z", hash));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -400,6 +441,7 @@ int main(void)
 	    cmocka_unit_test(not_uploaded_holds_it_and_those_after),
 	    cmocka_unit_test(unrecorded_or_altered_gaps_still_fail),
 	    cmocka_unit_test(refusals),
+	    cmocka_unit_test(record_bytes),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -35,8 +35,8 @@ static void start_at_parses_hh_mm(void **state)
 	assert_int_equal(s, 5400);
 	assert_int_equal(ev_schedule_parse_start_at("23:59", &s), EV_OK);
 	assert_int_equal(s, 86340);
-	static const char *const bad[] = {"24:00", "12:60", "1:30", "01:3",
-					  "0130",  "01-30", "01:30Z", "",
+	static const char *const bad[] = {"24:00", "12:60",  "1:30",   "01:3",
+					  "0130",  "01-30",  "01:30Z", "",
 					  "ab:cd", "01:30 ", " 01:30"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		s = 42;
@@ -50,14 +50,14 @@ static void start_at_parses_hh_mm(void **state)
 static void alignable_intervals(void **state)
 {
 	(void)state;
-	static const long long ok[] = {1,     60,	 15 * M, H,	 2 * H,
-				       3 * H, 6 * H,	 8 * H,	 12 * H, 86400,
-				       2 * 86400, 7 * 86400};
+	static const long long ok[] = {1,      60,    15 * M,	 H,
+				       2 * H,  3 * H, 6 * H,	 8 * H,
+				       12 * H, 86400, 2 * 86400, 7 * 86400};
 	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
 		if (!ev_schedule_alignable(ok[i]))
 			fail_msg("%lld refused", ok[i]);
-	static const long long no[] = {0, -H, 7 * H, 5 * H, 25 * H, 36 * H,
-				       7 * M};
+	static const long long no[] = {0,      -H,     7 * H, 5 * H,
+				       25 * H, 36 * H, 7 * M};
 	for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++)
 		if (ev_schedule_alignable(no[i]))
 			fail_msg("%lld accepted", no[i]);
@@ -71,11 +71,9 @@ static void interval_without_alignment(void **state)
 	assert_int_equal(ev_schedule_next(&s, 0, T0, 0.5), T0);
 	/* Then every interval from the last start, whatever now is. */
 	assert_int_equal(ev_schedule_next(&s, T0, T0 + 10, 0.5), T0 + 6 * H);
-	assert_int_equal(ev_schedule_next(&s, T0, T0 + 5 * H, 0.9),
-			 T0 + 6 * H);
+	assert_int_equal(ev_schedule_next(&s, T0, T0 + 5 * H, 0.9), T0 + 6 * H);
 	/* A run longer than the interval: the next one at once. */
-	assert_int_equal(ev_schedule_next(&s, T0, T0 + 7 * H, 0.5),
-			 T0 + 7 * H);
+	assert_int_equal(ev_schedule_next(&s, T0, T0 + 7 * H, 0.5), T0 + 7 * H);
 	/* Days of missed runs: one catch-up run, now. */
 	assert_int_equal(ev_schedule_next(&s, T0, T0 + 100 * H, 0.5),
 			 T0 + 100 * H);
@@ -120,8 +118,8 @@ static void aligned_to_time_of_day(void **state)
 	    ev_schedule_next(&daily, 0, at("2025-03-01T23:59:59Z"), 0.0),
 	    at("2025-03-02T00:00:00Z"));
 	struct ev_schedule weekly = {.interval = 7 * 86400, .start_at = 0};
-	time_t w = ev_schedule_next(&weekly, 0, at("2025-03-01T10:00:00Z"),
-				    0.0);
+	time_t w =
+	    ev_schedule_next(&weekly, 0, at("2025-03-01T10:00:00Z"), 0.0);
 	/* Every 7th day from 1970-01-01 (a Thursday). */
 	assert_int_equal(w, at("2025-03-06T00:00:00Z"));
 	assert_int_equal(ev_schedule_next(&weekly, w, w + 1, 0.0),
@@ -131,8 +129,8 @@ static void aligned_to_time_of_day(void **state)
 static void splay_stays_in_bounds(void **state)
 {
 	(void)state;
-	struct ev_schedule s = {.interval = 6 * H, .start_at = -1,
-				.splay = 300};
+	struct ev_schedule s = {
+	    .interval = 6 * H, .start_at = -1, .splay = 300};
 	assert_int_equal(ev_schedule_splay(&s, 0.0), 0);
 	assert_int_equal(ev_schedule_splay(&s, 0.5), 150);
 	assert_int_equal(ev_schedule_splay(&s, 0.999999), 300);
@@ -159,11 +157,11 @@ static void splay_stays_in_bounds(void **state)
 			 T0 + 6 * H + 150);
 	assert_int_equal(ev_schedule_next(&s, 0, T0, 0.5), T0 + 150);
 	long start = 5400;
-	struct ev_schedule aligned = {.interval = 6 * H, .start_at = start,
-				      .splay = 600};
-	assert_int_equal(ev_schedule_next(&aligned, 0,
-					  at("2025-03-01T10:00:00Z"), 0.25),
-			 at("2025-03-01T13:32:30Z"));
+	struct ev_schedule aligned = {
+	    .interval = 6 * H, .start_at = start, .splay = 600};
+	assert_int_equal(
+	    ev_schedule_next(&aligned, 0, at("2025-03-01T10:00:00Z"), 0.25),
+	    at("2025-03-01T13:32:30Z"));
 	/* An overdue base with splay still left: the splayed time. */
 	assert_int_equal(ev_schedule_next(&s, T0, T0 + 6 * H + 100, 0.5),
 			 T0 + 6 * H + 150);

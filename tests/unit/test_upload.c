@@ -20,14 +20,14 @@
 #include "timefmt.h"
 #include "upload.h"
 
-#define T0	  ((time_t)1735689600) /* 2025-01-01T00:00:00Z */
-#define NOW	  ((time_t)1740823200) /* 2025-03-01T10:00:00Z */
-#define MAX_SENT  16
-#define BUCKET	  "evidence-bucket"
-#define SNAP0	  "20250101T000000Z"
-#define SNAP1	  "20250102T000000Z"
-#define AKID	  "AKIDEXAMPLE"
-#define SECRET	  "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
+#define T0	 ((time_t)1735689600) /* 2025-01-01T00:00:00Z */
+#define NOW	 ((time_t)1740823200) /* 2025-03-01T10:00:00Z */
+#define MAX_SENT 16
+#define BUCKET	 "evidence-bucket"
+#define SNAP0	 "20250101T000000Z"
+#define SNAP1	 "20250102T000000Z"
+#define AKID	 "AKIDEXAMPLE"
+#define SECRET	 "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
 
 struct sent {
 	char method[8];
@@ -92,7 +92,9 @@ static enum ev_err scripted_perform(struct ev_http *h,
 	if (resp->status == 200) {
 		const char *sum = header(out, "x-amz-checksum-sha256");
 		snprintf(line, sizeof(line), "x-amz-checksum-sha256: %s\r\n",
-			 r && r->bad_echo ? "AAAA" : sum ? sum : "");
+			 r && r->bad_echo ? "AAAA"
+			 : sum		  ? sum
+					  : "");
 		assert_int_equal(
 		    ev_http_response_header_line(resp, line, strlen(line)),
 		    EV_OK);
@@ -267,9 +269,9 @@ static void requests_carry_checksum_lock_and_keys(void **state)
 	/* Both parts, then the manifest, then its signature. */
 	assert_int_equal(s.calls, 4);
 	assert_int_equal(st.objects, 4);
-	static const char *const files[] = {
-	    "accounts/111111111111.json", "accounts/222222222222.json",
-	    "manifest.json", "manifest.sig"};
+	static const char *const files[] = {"accounts/111111111111.json",
+					    "accounts/222222222222.json",
+					    "manifest.json", "manifest.sig"};
 	uint64_t total = 0;
 	for (size_t i = 0; i < 4; i++) {
 		const struct sent *r = &s.sent[i];
@@ -356,9 +358,9 @@ static void lock_modes_and_key_encoding(void **state)
 	gov.retention_days = 365;
 	struct script s;
 	struct ev_aws *aws = client(&s, NULL, 0);
-	assert_int_equal(ev_upload_snapshot(aws, &c, &gov, dir, SNAP0, NOW,
-					    NULL, &st, &err),
-			 EV_OK);
+	assert_int_equal(
+	    ev_upload_snapshot(aws, &c, &gov, dir, SNAP0, NOW, NULL, &st, &err),
+	    EV_OK);
 	assert_string_equal(header(&s.sent[0], "x-amz-object-lock-mode"),
 			    "GOVERNANCE");
 	assert_string_equal(
@@ -372,16 +374,15 @@ static void lock_modes_and_key_encoding(void **state)
 	off.lock = EV_S3_LOCK_OFF;
 	off.prefix = NULL;
 	aws = client(&s, NULL, 0);
-	assert_int_equal(ev_upload_snapshot(aws, &c, &off, dir, SNAP0, NOW,
-					    NULL, &st, &err),
-			 EV_OK);
+	assert_int_equal(
+	    ev_upload_snapshot(aws, &c, &off, dir, SNAP0, NOW, NULL, &st, &err),
+	    EV_OK);
 	assert_null(header(&s.sent[0], "x-amz-object-lock-mode"));
 	assert_null(header(&s.sent[0], "x-amz-object-lock-retain-until-date"));
 	assert_non_null(header(&s.sent[0], "x-amz-checksum-sha256"));
-	assert_string_equal(s.sent[2].url,
-			    "https://" BUCKET
-			    ".s3.eu-west-1.amazonaws.com/" SNAP0
-			    "/manifest.json");
+	assert_string_equal(s.sent[2].url, "https://" BUCKET
+					   ".s3.eu-west-1.amazonaws.com/" SNAP0
+					   "/manifest.json");
 	ev_aws_free(aws);
 
 	/* Prefix characters outside the unreserved set are encoded once. */
