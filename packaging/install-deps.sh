@@ -12,7 +12,7 @@ PACKAGES="
   python3 python3-botocore python3-boto3 awscli
   openssl procps
   chromium
-  systemd dpkg-dev man-db groff-base
+  systemd dpkg-dev file man-db groff-base
 "
 
 missing=""
