@@ -794,3 +794,30 @@ enum ev_err ev_credreport_summary_get(struct ev_probe_ctx *ctx,
 		*err = e;
 	return rc;
 }
+
+enum ev_err ev_credreport_root(struct ev_probe_ctx *ctx,
+			       struct ev_credreport_summary *sum,
+			       const struct ev_credreport **rep,
+			       struct ev_obs_list *o, const char **what,
+			       struct ev_error *err)
+{
+	unsigned id = 0;
+	*what = "GetAccountSummary";
+	enum ev_err rc = ev_credreport_summary_get(ctx, sum, &id, err);
+	ev_obs_list_add(o, &id, 1);
+	if (rc != EV_OK)
+		return rc;
+	unsigned rep_obs[EV_CREDREPORT_MAX_OBS];
+	size_t n_rep = 0;
+	*what = "credential report";
+	rc = ev_credreport_get(ctx, rep, rep_obs, &n_rep, err);
+	ev_obs_list_add(o, rep_obs,
+			n_rep < EV_CREDREPORT_MAX_OBS ? n_rep
+						      : EV_CREDREPORT_MAX_OBS);
+	if (rc != EV_OK)
+		return rc;
+	if (!(*rep)->root)
+		return ev_error_set(err, EV_E_MALFORMED,
+				    "the credential report has no root row");
+	return EV_OK;
+}

@@ -167,4 +167,16 @@ enum ev_err ev_credreport_summary_get(struct ev_probe_ctx *ctx,
 				      unsigned *obs_id,
 				      struct ev_error *err) EV_MUST_CHECK;
 
+/* What both root probes rest on: the account summary, the credential
+ * report, and the report's root row (its absence is EV_E_MALFORMED). The
+ * observations of those calls are added to o. On failure *what names the
+ * step that failed ("GetAccountSummary", "credential report") for the
+ * error finding. Errors: those of ev_credreport_summary_get and
+ * ev_credreport_get. */
+enum ev_err ev_credreport_root(struct ev_probe_ctx *ctx,
+			       struct ev_credreport_summary *sum,
+			       const struct ev_credreport **rep,
+			       struct ev_obs_list *o, const char **what,
+			       struct ev_error *err) EV_MUST_CHECK;
+
 #endif

@@ -22,6 +22,12 @@ const char *ev_status_name(enum ev_status s)
 	return status_names[s];
 }
 
+void ev_obs_list_add(struct ev_obs_list *o, const unsigned *ids, size_t n)
+{
+	for (size_t i = 0; i < n && o->n < EV_FINDING_MAX_OBS; i++)
+		o->ids[o->n++] = ids[i];
+}
+
 void ev_findings_init(struct ev_findings *f)
 {
 	memset(f, 0, sizeof(*f));

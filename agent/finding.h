@@ -52,6 +52,16 @@ struct ev_finding {
 	size_t n_obs;
 };
 
+/* The observation ids a finding will cite, gathered as a probe makes its
+ * calls; ids past EV_FINDING_MAX_OBS are dropped, as a finding keeps no
+ * more. Caller storage, zero-initialised. */
+struct ev_obs_list {
+	unsigned ids[EV_FINDING_MAX_OBS];
+	size_t n;
+};
+
+void ev_obs_list_add(struct ev_obs_list *o, const unsigned *ids, size_t n);
+
 struct ev_findings {
 	struct ev_finding *items;
 	size_t n, cap;

@@ -21,11 +21,6 @@
 #define PROBE_ID "access-keys"
 #define DAY	 86400
 
-struct obs_list {
-	unsigned ids[EV_FINDING_MAX_OBS];
-	size_t n;
-};
-
 /* What one user's row says, gathered before the verdict. */
 struct verdict {
 	char fails[384];
@@ -202,7 +197,8 @@ static json_t *user_details(struct ev_probe_ctx *ctx,
 /* Names what the user holds, so the pass says what was checked. */
 static enum ev_err add_pass(struct ev_probe_ctx *ctx,
 			    const struct ev_credreport_row *row, json_t *d,
-			    const struct obs_list *o, int n_keys, int n_certs)
+			    const struct ev_obs_list *o, int n_keys,
+			    int n_certs)
 {
 	char what[160] = "";
 	if (n_keys)
@@ -222,7 +218,7 @@ static enum ev_err add_pass(struct ev_probe_ctx *ctx,
 static enum ev_err judge_user(struct ev_probe_ctx *ctx,
 			      const struct ev_credreport *rep,
 			      const struct ev_credreport_row *row,
-			      const struct obs_list *o)
+			      const struct ev_obs_list *o)
 {
 	struct verdict v = {.fails = "", .warns = "", .unknowns = ""};
 	json_t *d = user_details(ctx, rep, row, &v);
@@ -267,7 +263,7 @@ static enum ev_err judge_user(struct ev_probe_ctx *ctx,
 
 enum ev_err ev_probe_access_keys_run(struct ev_probe_ctx *ctx)
 {
-	struct obs_list o = {.n = 0};
+	struct ev_obs_list o = {.n = 0};
 	struct ev_error err;
 	ev_error_clear(&err);
 	const struct ev_credreport *rep = NULL;

@@ -14,11 +14,6 @@
 
 #define PROBE_ID "console-mfa"
 
-struct obs_list {
-	unsigned ids[EV_FINDING_MAX_OBS];
-	size_t n;
-};
-
 /* The row's sign-in cells and the report's age: what an auditor needs to
  * see the verdict was drawn from. */
 static json_t *user_details(struct ev_probe_ctx *ctx,
@@ -55,7 +50,7 @@ static json_t *user_details(struct ev_probe_ctx *ctx,
 static enum ev_err judge_user(struct ev_probe_ctx *ctx,
 			      const struct ev_credreport *rep,
 			      const struct ev_credreport_row *row,
-			      const struct obs_list *o, bool *judged)
+			      const struct ev_obs_list *o, bool *judged)
 {
 	const struct ev_credreport_bool *pw = &row->password_enabled;
 	const struct ev_credreport_bool *mfa = &row->mfa_active;
@@ -93,7 +88,7 @@ static enum ev_err judge_user(struct ev_probe_ctx *ctx,
 
 enum ev_err ev_probe_console_mfa_run(struct ev_probe_ctx *ctx)
 {
-	struct obs_list o = {.n = 0};
+	struct ev_obs_list o = {.n = 0};
 	struct ev_error err;
 	ev_error_clear(&err);
 	const struct ev_credreport *rep = NULL;

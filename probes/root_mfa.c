@@ -20,20 +20,9 @@
 
 #define PROBE_ID "root-mfa"
 
-struct obs_list {
-	unsigned ids[EV_FINDING_MAX_OBS];
-	size_t n;
-};
-
-static void obs_add(struct obs_list *o, const unsigned *ids, size_t n)
-{
-	for (size_t i = 0; i < n && o->n < EV_FINDING_MAX_OBS; i++)
-		o->ids[o->n++] = ids[i];
-}
-
 static enum ev_err add_error(struct ev_probe_ctx *ctx, const char *resource,
 			     const struct ev_error *err,
-			     const struct obs_list *o, const char *what)
+			     const struct ev_obs_list *o, const char *what)
 {
 	return ev_findings_add_error(ctx->findings, PROBE_ID, ctx->account,
 				     ctx->region, resource, err, o->ids, o->n,
@@ -104,7 +93,7 @@ struct features {
  * member asks through the management account. Any failure leaves the
  * state unknown: it explains a pass, it is never a verdict's ground. */
 static void features_get(struct ev_probe_ctx *ctx, struct features *f,
-			 struct obs_list *o)
+			 struct ev_obs_list *o)
 {
 	memset(f, 0, sizeof(*f));
 	struct ev_aws_call call = {
@@ -122,7 +111,7 @@ static void features_get(struct ev_probe_ctx *ctx, struct features *f,
 	    mgmt && strcmp(mgmt, ctx->account) != 0
 		? ev_probe_call_in(ctx, mgmt, &call, &resp, &id, &err)
 		: ev_probe_call(ctx, &call, &resp, &id, &err);
-	obs_add(o, &id, 1);
+	ev_obs_list_add(o, &id, 1);
 	if (rc != EV_OK) {
 		snprintf(f->error_code, sizeof(f->error_code), "%s",
 			 err.aws_code[0] ? err.aws_code : ev_err_name(rc));
@@ -252,7 +241,7 @@ static enum ev_err judge_mfa_on(struct ev_probe_ctx *ctx,
 				const struct ev_credreport *rep,
 				const char *resource,
 				const struct ev_credreport_summary *sum,
-				json_t *details, struct obs_list *o)
+				json_t *details, struct ev_obs_list *o)
 {
 	struct vmfa v = {.account = ctx->account,
 			 .root = json_array(),
@@ -279,8 +268,9 @@ static enum ev_err judge_mfa_on(struct ev_probe_ctx *ctx,
 	ev_error_clear(&err);
 	rc = ev_probe_paginate(ctx, &call, vmfa_page, &v, pages,
 			       EV_FINDING_MAX_OBS, &n_pages, &err);
-	obs_add(o, pages,
-		n_pages < EV_FINDING_MAX_OBS ? n_pages : EV_FINDING_MAX_OBS);
+	ev_obs_list_add(o, pages,
+			n_pages < EV_FINDING_MAX_OBS ? n_pages
+						     : EV_FINDING_MAX_OBS);
 	if (rc != EV_OK) {
 		json_decref(details);
 		rc = add_error(ctx, resource, &err, o, "ListVirtualMFADevices");
@@ -325,7 +315,7 @@ out:
 static enum ev_err judge(struct ev_probe_ctx *ctx,
 			 const struct ev_credreport *rep,
 			 const struct ev_credreport_summary *sum,
-			 struct obs_list *o)
+			 struct ev_obs_list *o)
 {
 	const struct ev_credreport_row *root = rep->root;
 	const char *resource = root->arn;
@@ -379,29 +369,14 @@ enum ev_err ev_probe_root_mfa_run(struct ev_probe_ctx *ctx)
 	char resource[64];
 	snprintf(resource, sizeof(resource), "arn:aws:iam::%s:root",
 		 ctx->account);
-	struct obs_list o = {.n = 0};
+	struct ev_obs_list o = {.n = 0};
 	struct ev_error err;
 	ev_error_clear(&err);
 
 	struct ev_credreport_summary sum;
-	unsigned id = 0;
-	enum ev_err rc = ev_credreport_summary_get(ctx, &sum, &id, &err);
-	obs_add(&o, &id, 1);
-	if (rc != EV_OK)
-		return add_error(ctx, resource, &err, &o, "GetAccountSummary");
-
 	const struct ev_credreport *rep = NULL;
-	unsigned rep_obs[EV_CREDREPORT_MAX_OBS];
-	size_t n_rep = 0;
-	rc = ev_credreport_get(ctx, &rep, rep_obs, &n_rep, &err);
-	obs_add(&o, rep_obs, n_rep);
-	if (rc != EV_OK)
-		return add_error(ctx, resource, &err, &o, "credential report");
-	if (!rep->root) {
-		ev_error_clear(&err);
-		ev_error_set(&err, EV_E_MALFORMED,
-			     "the credential report has no root row");
-		return add_error(ctx, resource, &err, &o, "credential report");
-	}
+	const char *what = NULL;
+	if (ev_credreport_root(ctx, &sum, &rep, &o, &what, &err) != EV_OK)
+		return add_error(ctx, resource, &err, &o, what);
 	return judge(ctx, rep, &sum, &o);
 }

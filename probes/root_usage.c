@@ -16,20 +16,9 @@
 #define PROBE_ID "root-usage"
 #define DAY	 86400
 
-struct obs_list {
-	unsigned ids[EV_FINDING_MAX_OBS];
-	size_t n;
-};
-
-static void obs_add(struct obs_list *o, const unsigned *ids, size_t n)
-{
-	for (size_t i = 0; i < n && o->n < EV_FINDING_MAX_OBS; i++)
-		o->ids[o->n++] = ids[i];
-}
-
 static enum ev_err add_error(struct ev_probe_ctx *ctx, const char *resource,
 			     const struct ev_error *err,
-			     const struct obs_list *o, const char *what)
+			     const struct ev_obs_list *o, const char *what)
 {
 	return ev_findings_add_error(ctx->findings, PROBE_ID, ctx->account,
 				     ctx->region, resource, err, o->ids, o->n,
@@ -125,7 +114,7 @@ static json_t *details_new(struct ev_probe_ctx *ctx,
 static enum ev_err judge(struct ev_probe_ctx *ctx,
 			 const struct ev_credreport *rep,
 			 const struct ev_credreport_summary *sum,
-			 const struct obs_list *o)
+			 const struct ev_obs_list *o)
 {
 	const struct ev_credreport_row *root = rep->root;
 	json_t *d = details_new(ctx, rep, sum);
@@ -187,29 +176,14 @@ enum ev_err ev_probe_root_usage_run(struct ev_probe_ctx *ctx)
 	char resource[64];
 	snprintf(resource, sizeof(resource), "arn:aws:iam::%s:root",
 		 ctx->account);
-	struct obs_list o = {.n = 0};
+	struct ev_obs_list o = {.n = 0};
 	struct ev_error err;
 	ev_error_clear(&err);
 
 	struct ev_credreport_summary sum;
-	unsigned id = 0;
-	enum ev_err rc = ev_credreport_summary_get(ctx, &sum, &id, &err);
-	obs_add(&o, &id, 1);
-	if (rc != EV_OK)
-		return add_error(ctx, resource, &err, &o, "GetAccountSummary");
-
 	const struct ev_credreport *rep = NULL;
-	unsigned rep_obs[EV_CREDREPORT_MAX_OBS];
-	size_t n_rep = 0;
-	rc = ev_credreport_get(ctx, &rep, rep_obs, &n_rep, &err);
-	obs_add(&o, rep_obs, n_rep);
-	if (rc != EV_OK)
-		return add_error(ctx, resource, &err, &o, "credential report");
-	if (!rep->root) {
-		ev_error_clear(&err);
-		ev_error_set(&err, EV_E_MALFORMED,
-			     "the credential report has no root row");
-		return add_error(ctx, resource, &err, &o, "credential report");
-	}
+	const char *what = NULL;
+	if (ev_credreport_root(ctx, &sum, &rep, &o, &what, &err) != EV_OK)
+		return add_error(ctx, resource, &err, &o, what);
 	return judge(ctx, rep, &sum, &o);
 }
