@@ -82,6 +82,9 @@ enum ev_err ev_aws_options_from_config(const struct ev_config *cfg,
 	opts->endpoints.sts_global = cfg->aws.sts_endpoints == EV_STS_LEGACY;
 	opts->ca_bundle = cfg->aws.ca_bundle;
 	opts->retry = cfg->aws.retry;
+	opts->timeout_ms = (long)cfg->aws.timeout_seconds * 1000;
+	opts->connect_timeout_ms =
+	    (long)cfg->aws.connect_timeout_seconds * 1000;
 	/* Per-service endpoints have no config key: only the SDKs'
 	 * variables name them. */
 	for (int s = 0; s < EV_SVC_COUNT_; s++) {
@@ -169,7 +172,11 @@ struct ev_aws *ev_aws_new(const struct ev_aws_options *opts,
 	if (opts->http) {
 		aws->http = opts->http;
 	} else {
-		struct ev_http_options ho = {.ca_bundle = opts->ca_bundle};
+		struct ev_http_options ho = {
+		    .ca_bundle = opts->ca_bundle,
+		    .timeout_ms = opts->timeout_ms,
+		    .connect_timeout_ms = opts->connect_timeout_ms,
+		};
 		aws->http = ev_http_curl_new(&ho, err);
 		if (!aws->http) {
 			ev_aws_free(aws);
@@ -246,7 +253,36 @@ struct wire {
 	char target[160];
 	const char *content_type;
 	bool s3;
+	struct tap *tap; /* the call streams its body (call->sink) */
 };
+
+/* Sits between the transport and the caller's sink: hashes what streams
+ * through, so the record of the call has the body's digest as for a
+ * buffered one. */
+struct tap {
+	const struct ev_http_sink *user;
+	struct ev_http_sink sink; /* what the transport is given */
+	struct ev_sha256_stream sha;
+	enum ev_err sha_err;
+};
+
+static void tap_reset(void *arg)
+{
+	struct tap *t = arg;
+	ev_sha256_stream_cleanup(&t->sha);
+	t->sha_err = ev_sha256_stream_begin(&t->sha);
+	if (t->user->reset)
+		t->user->reset(t->user->arg);
+}
+
+static enum ev_err tap_write(void *arg, const void *data, size_t len)
+{
+	struct tap *t = arg;
+	if (t->sha_err != EV_OK)
+		return t->sha_err;
+	EV_TRY(ev_sha256_stream_update(&t->sha, data, len));
+	return t->user->write(t->user->arg, data, len);
+}
 
 static void wire_cleanup(struct wire *w)
 {
@@ -439,6 +475,18 @@ static enum ev_err interpret(const struct ev_aws_call *c, const struct wire *w,
 	if (!date || ev_time_parse_http(date, &r->server_date) != EV_OK)
 		r->server_date = 0;
 
+	if (w->tap && r->http.status >= 200 && r->http.status < 300) {
+		unsigned char d[EV_SHA256_LEN];
+		enum ev_err src = w->tap->sha_err;
+		if (src == EV_OK)
+			src = ev_sha256_stream_end(&w->tap->sha, d);
+		if (src != EV_OK)
+			return ev_error_set(err, src, "%s %s: hashing the body",
+					    w->svc->name, c->action);
+		ev_hex_encode(d, sizeof(d), r->body_sha256);
+		return EV_OK;
+	}
+
 	struct ev_error perr;
 	ev_error_clear(&perr);
 	enum ev_err prc = parse_body(w, r, &perr);
@@ -562,7 +610,10 @@ static enum ev_err attempt(struct ev_aws *aws, const struct ev_aws_call *c,
 	    .n_headers = n,
 	    .body = w->body_ptr,
 	    .body_len = w->body_len,
+	    .sink = w->tap ? &w->tap->sink : NULL,
 	};
+	if (w->tap)
+		tap_reset(w->tap);
 	rc = ev_http_perform(aws->http, &hreq, &r->http, err);
 	ev_sigv4_result_cleanup(&sig);
 	if (rc != EV_OK)
@@ -651,7 +702,15 @@ enum ev_err ev_aws_call(struct ev_aws *aws, const struct ev_aws_call *c,
 	 * carry keys. */
 	if (c->sensitive_response)
 		out->http.body.secret = true;
+	struct tap tap = {.user = c->sink, .sha_err = EV_OK};
+	tap.sink = (struct ev_http_sink){
+	    .reset = tap_reset,
+	    .write = tap_write,
+	    .arg = &tap,
+	    .limit = c->sink ? c->sink->limit : 0,
+	};
 	enum ev_err rc = build_wire(aws, c, &w, err);
+	w.tap = c->sink ? &tap : NULL;
 	if (rc != EV_OK)
 		goto out;
 	snprintf(out->signing_region, sizeof(out->signing_region), "%s",
@@ -718,6 +777,7 @@ enum ev_err ev_aws_call(struct ev_aws *aws, const struct ev_aws_call *c,
 			wire_cleanup(&w);
 			memset(&w, 0, sizeof(w));
 			rc = build_wire(aws, c, &w, err);
+			w.tap = c->sink ? &tap : NULL;
 			if (rc != EV_OK)
 				break;
 			n--;
@@ -746,6 +806,7 @@ enum ev_err ev_aws_call(struct ev_aws *aws, const struct ev_aws_call *c,
 	trace_call(aws, c, &w, out, err, rc);
 out:
 	wire_cleanup(&w);
+	ev_sha256_stream_cleanup(&tap.sha);
 	if (c->sensitive_response && rc != EV_OK)
 		ev_buf_cleanup(&out->http.body);
 	return rc;

@@ -45,6 +45,11 @@ struct ev_aws_call {
 	size_t n_headers;
 	const void *body;
 	size_t body_len;
+	/* rest protocols: a 2xx body goes to the sink as it arrives instead
+	 * of the response's buffer (reset before each attempt); the
+	 * response's body_sha256 and http.streamed then describe what was
+	 * streamed. NULL: buffered. */
+	const struct ev_http_sink *sink;
 	bool
 	    unsigned_request; /* no Authorization (AssumeRoleWithWebIdentity) */
 	bool sensitive_request;	 /* parameters hold a secret (a web identity
@@ -94,6 +99,9 @@ struct ev_aws_options {
 	const char *ca_bundle; /* for a transport the client makes */
 	struct ev_endpoint_overrides endpoints; /* copied */
 	struct ev_retry_config retry;		/* zeroed: standard, 3 */
+	long timeout_ms;	 /* per attempt, for a transport the client
+				    makes; 0: the transport's default */
+	long connect_timeout_ms; /* same */
 	/* Test seams; NULL: time(), random, nanosleep. */
 	time_t (*now)(void *ctx);
 	double (*random01)(void *ctx);

@@ -180,6 +180,9 @@ static const struct config_key keys[] = {
 		EV_RETRY_ATTEMPTS_MAX),
 	ENUM_KEY("aws", "sts_regional_endpoints", aws.sts_endpoints,
 		 sts_names),
+	INT_KEY("aws", "timeout_seconds", aws.timeout_seconds, 1, 3600),
+	INT_KEY("aws", "connect_timeout_seconds", aws.connect_timeout_seconds,
+		1, 300),
 
 	ENUM_KEY("accounts", "source", accounts.source, source_names),
 	/* IAM: 64 for the name, 512 for an optional path before it. */
@@ -1013,6 +1016,8 @@ enum ev_err ev_config_init(struct ev_config *cfg)
 	cfg->aws.retry.mode = EV_RETRY_STANDARD;
 	cfg->aws.retry.max_attempts = 0;
 	cfg->aws.sts_endpoints = EV_STS_REGIONAL;
+	cfg->aws.timeout_seconds = 60;
+	cfg->aws.connect_timeout_seconds = 5;
 	cfg->accounts.source = EV_ACCOUNTS_SELF;
 	cfg->accounts.all_regions = true;
 	cfg->thresholds.root_unused_days = 90;

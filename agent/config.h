@@ -50,6 +50,8 @@ struct ev_config_aws {
 	char *ca_bundle;    /* NULL: the system store */
 	struct ev_retry_config retry; /* max_attempts 0: the mode's default */
 	enum ev_config_sts_endpoints sts_endpoints;
+	int timeout_seconds;	     /* per attempt, whole exchange; 60 */
+	int connect_timeout_seconds; /* TCP and TLS set-up; 5 */
 };
 
 struct ev_config_account {

@@ -17,6 +17,49 @@ void ev_sha256_hex(const void *p, size_t n, char out[EV_SHA256_HEX_LEN + 1])
 	ev_hex_encode(d, sizeof(d), out);
 }
 
+enum ev_err ev_sha256_stream_begin(struct ev_sha256_stream *s)
+{
+	s->bytes = 0;
+	s->md = EVP_MD_CTX_new();
+	if (!s->md)
+		return EV_E_NOMEM;
+	if (EVP_DigestInit_ex(s->md, EVP_sha256(), NULL) != 1) {
+		ev_sha256_stream_cleanup(s);
+		return EV_E_INTERNAL;
+	}
+	return EV_OK;
+}
+
+enum ev_err ev_sha256_stream_update(struct ev_sha256_stream *s, const void *p,
+				    size_t n)
+{
+	if (!s->md)
+		return EV_E_INVALID;
+	if (n == 0)
+		return EV_OK;
+	if (EVP_DigestUpdate(s->md, p, n) != 1)
+		return EV_E_INTERNAL;
+	s->bytes += n;
+	return EV_OK;
+}
+
+enum ev_err ev_sha256_stream_end(struct ev_sha256_stream *s,
+				 unsigned char out[EV_SHA256_LEN])
+{
+	if (!s->md)
+		return EV_E_INVALID;
+	unsigned int len = 0;
+	int ok = EVP_DigestFinal_ex(s->md, out, &len);
+	ev_sha256_stream_cleanup(s);
+	return ok == 1 && len == EV_SHA256_LEN ? EV_OK : EV_E_INTERNAL;
+}
+
+void ev_sha256_stream_cleanup(struct ev_sha256_stream *s)
+{
+	EVP_MD_CTX_free(s->md);
+	s->md = NULL;
+}
+
 void ev_md5(const void *p, size_t n, unsigned char out[EV_MD5_LEN])
 {
 	unsigned int len = 0;

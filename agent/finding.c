@@ -231,12 +231,15 @@ enum ev_err ev_observations_record(struct ev_observations *o, unsigned id,
 			       sizeof(x->request_id));
 	}
 	memcpy(x->body_sha256, resp->body_sha256, sizeof(x->body_sha256));
-	x->body_len = resp->http.body.len;
+	/* A streamed body (call->sink) was never held: its hash and length
+	 * stand for it. */
+	x->body_len =
+	    resp->http.streamed ? resp->http.streamed : resp->http.body.len;
 	x->seconds = resp->seconds;
 	x->attempts = resp->attempts;
 	if (call->sensitive_response) {
 		x->body_withheld = true;
-	} else if (x->body_len &&
+	} else if (resp->http.body.len && !resp->http.streamed &&
 		   o->body_bytes + x->body_len <= o->body_budget) {
 		x->body = ev_strndup(resp->http.body.data, x->body_len);
 		EV_ENSURE(x->body, EV_E_NOMEM);

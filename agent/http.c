@@ -50,6 +50,7 @@ void ev_http_response_cleanup(struct ev_http_response *r)
 	ev_buf_cleanup(&r->body);
 	r->status = 0;
 	r->seconds = 0;
+	r->streamed = 0;
 	r->timed_out = false;
 	r->fold_open = false;
 }
@@ -60,6 +61,7 @@ void ev_http_response_reset(struct ev_http_response *r)
 	ev_buf_reset(&r->body);
 	r->status = 0;
 	r->seconds = 0;
+	r->streamed = 0;
 	r->timed_out = false;
 	r->fold_open = false;
 }
@@ -236,7 +238,9 @@ struct curl_http {
 /* One exchange's state, handed to the callbacks. */
 struct xfer {
 	struct ev_http_response *resp;
+	const struct ev_http_sink *sink;
 	size_t limit;
+	size_t sink_limit;
 	enum ev_err fail; /* why a callback stopped the transfer */
 };
 
@@ -272,6 +276,22 @@ static size_t on_body(char *p, size_t size, size_t nmemb, void *ud)
 {
 	struct xfer *x = ud;
 	size_t n = size * nmemb;
+	/* Headers are complete before the first body byte, so the status
+	 * says already whether this is the object or an error document. */
+	if (x->sink && x->resp->status >= 200 && x->resp->status < 300) {
+		if (n > x->sink_limit ||
+		    x->resp->streamed > x->sink_limit - n) {
+			x->fail = EV_E_LIMIT;
+			return 0;
+		}
+		enum ev_err src = x->sink->write(x->sink->arg, p, n);
+		if (src != EV_OK) {
+			x->fail = src;
+			return 0;
+		}
+		x->resp->streamed += n;
+		return n;
+	}
 	struct ev_buf *b = &x->resp->body;
 	if (n > x->limit || b->len > x->limit - n) {
 		x->fail = EV_E_LIMIT;
@@ -558,6 +578,11 @@ static enum ev_err curl_perform(struct ev_http *h,
 	ev_http_response_reset(resp);
 	x.limit =
 	    resp->body.limit < t->max_body ? resp->body.limit : t->max_body;
+	if (req->sink) {
+		x.sink = req->sink;
+		x.sink_limit =
+		    req->sink->limit ? req->sink->limit : EV_LIMIT_HTTP_BODY;
+	}
 	if (!method_valid(req->method)) {
 		rc = ev_error_set(err, EV_E_CONFIG, "HTTP: invalid method");
 		goto out;
@@ -606,7 +631,8 @@ static enum ev_err curl_perform(struct ev_http *h,
 	SETOPT(easy, CURLOPT_ERRORBUFFER, errbuf);
 	/* Refuses an announced Content-Length over the limit up front; the
 	 * write callback still counts what actually arrives. */
-	SETOPT(easy, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)x.limit);
+	SETOPT(easy, CURLOPT_MAXFILESIZE_LARGE,
+	       (curl_off_t)(x.sink_limit > x.limit ? x.sink_limit : x.limit));
 	if (is_head) {
 		SETOPT(easy, CURLOPT_NOBODY, 1L);
 	} else if (!with_body) {
@@ -643,13 +669,22 @@ static enum ev_err curl_perform(struct ev_http *h,
 	if (cc == CURLE_FILESIZE_EXCEEDED)
 		x.fail = EV_E_LIMIT;
 	if (x.fail != EV_OK) {
+		bool streaming =
+		    x.sink && resp->status >= 200 && resp->status < 300;
 		if (x.fail == EV_E_LIMIT)
 			rc = ev_error_set(err, EV_E_LIMIT,
 					  "HTTP %s: response body over %zu "
 					  "bytes",
-					  host, x.limit);
-		else
+					  host,
+					  streaming ? x.sink_limit : x.limit);
+		else if (x.fail == EV_E_NOMEM)
 			rc = ev_error_set(err, x.fail, "HTTP: out of memory");
+		else
+			rc =
+			    ev_error_set(err, x.fail,
+					 "HTTP %s: the body's consumer refused "
+					 "it (%s)",
+					 host, ev_err_name(x.fail));
 		goto out;
 	}
 	char detail[CURL_ERROR_SIZE];

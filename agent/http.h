@@ -21,6 +21,19 @@ struct ev_http_header {
 	const char *value;
 };
 
+/* Where a successful (2xx) answer's body goes instead of the response's
+ * buffer: objects too large to hold whole (CloudTrail log files) pass
+ * through a hash as they arrive. A non-2xx body is still buffered, for its
+ * error document. The transport calls write only; reset is for callers
+ * that retry (the aws layer calls it before each attempt). A write error
+ * stops the exchange with that error. */
+struct ev_http_sink {
+	void (*reset)(void *arg);
+	enum ev_err (*write)(void *arg, const void *data, size_t len);
+	void *arg;
+	size_t limit; /* most body bytes accepted; 0: EV_LIMIT_HTTP_BODY */
+};
+
 struct ev_http_request {
 	const char *method;
 	const char *url;
@@ -28,7 +41,8 @@ struct ev_http_request {
 	size_t n_headers;
 	const void *body;
 	size_t body_len;
-	long timeout_ms; /* total; 0: the transport's default */
+	long timeout_ms;		 /* total; 0: the transport's default */
+	const struct ev_http_sink *sink; /* NULL: the body is buffered */
 };
 
 /* A received header: name lower-cased, value trimmed; both owned. */
@@ -45,9 +59,10 @@ struct ev_http_response {
 	/* A header was dropped: past EV_LIMIT_HTTP_HEADERS, or a line (or a
 	 * folded value) longer than EV_LIMIT_HTTP_HEADER_LINE. */
 	bool headers_truncated;
-	double seconds; /* total time of the exchange */
-	bool timed_out; /* the exchange failed by timing out: retries
-			   after a timeout cost more quota */
+	double seconds;	 /* total time of the exchange */
+	size_t streamed; /* body bytes handed to the request's sink */
+	bool timed_out;	 /* the exchange failed by timing out: retries
+			    after a timeout cost more quota */
 	/* Parser state: the last line kept was a header, which an obs-fold
 	 * continuation line may extend. */
 	bool fold_open;

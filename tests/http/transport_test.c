@@ -449,6 +449,94 @@ static void body_over_the_cap(void **state)
 	ev_http_free(h);
 }
 
+/* A sink that hashes what streams through and can refuse after a point. */
+struct hashing_sink {
+	struct ev_sha256_stream sha;
+	size_t bytes;
+	size_t refuse_after; /* 0: never */
+};
+
+static enum ev_err hashing_write(void *arg, const void *data, size_t len)
+{
+	struct hashing_sink *s = arg;
+	s->bytes += len;
+	if (s->refuse_after && s->bytes > s->refuse_after)
+		return EV_E_MALFORMED;
+	return ev_sha256_stream_update(&s->sha, data, len);
+}
+
+static enum ev_err stream(struct ev_http *h, const char *url,
+			  struct hashing_sink *hs, size_t limit,
+			  struct ev_http_response *r, struct ev_error *e)
+{
+	struct ev_http_sink sink = {
+	    .write = hashing_write, .arg = hs, .limit = limit};
+	struct ev_http_request req = {
+	    .method = "GET", .url = url, .sink = &sink};
+	hs->bytes = 0;
+	assert_int_equal(ev_sha256_stream_begin(&hs->sha), EV_OK);
+	ev_error_clear(e);
+	return ev_http_perform(h, &req, r, e);
+}
+
+static void body_streamed_to_a_sink(void **state)
+{
+	(void)state;
+	/* The transport's own cap (1000) bounds buffered bodies, not
+	 * streamed ones: those have the sink's limit. */
+	struct ev_http *h = transport_with(peer.ca, 1000, false);
+	struct ev_http_response r;
+	struct ev_error e;
+	char url[URL_MAX];
+	struct hashing_sink hs = {0};
+	ev_http_response_init(&r, 0);
+
+	url_of(url, true, "/chunked?n=3000000");
+	assert_int_equal(stream(h, url, &hs, 4000000, &r, &e), EV_OK);
+	assert_int_equal(r.status, 200);
+	assert_int_equal(r.streamed, 3000000);
+	assert_int_equal(r.body.len, 0);
+	unsigned char got[EV_SHA256_LEN], want[EV_SHA256_LEN];
+	assert_int_equal(ev_sha256_stream_end(&hs.sha, got), EV_OK);
+	char *ys = malloc(3000000);
+	assert_non_null(ys);
+	memset(ys, 'y', 3000000);
+	ev_sha256(ys, 3000000, want);
+	free(ys);
+	assert_memory_equal(got, want, sizeof(got));
+
+	/* Over the sink's limit, announced or only counted. */
+	url_of(url, true, "/big?n=5001");
+	assert_int_equal(stream(h, url, &hs, 5000, &r, &e), EV_E_LIMIT);
+	assert_non_null(strstr(e.message, "over 5000 bytes"));
+	ev_sha256_stream_cleanup(&hs.sha);
+	url_of(url, true, "/chunked?n=9000");
+	assert_int_equal(stream(h, url, &hs, 5000, &r, &e), EV_E_LIMIT);
+	assert_true(hs.bytes <= 5000);
+	ev_sha256_stream_cleanup(&hs.sha);
+
+	/* The sink's refusal stops the exchange with its code. */
+	hs.refuse_after = 10000;
+	url_of(url, true, "/chunked?n=100000");
+	assert_int_equal(stream(h, url, &hs, 0, &r, &e), EV_E_MALFORMED);
+	assert_int_equal(e.code, EV_E_MALFORMED);
+	assert_int_equal(r.status, 0); /* reset on failure */
+	ev_sha256_stream_cleanup(&hs.sha);
+	hs.refuse_after = 0;
+
+	/* An error answer is buffered for its document, never streamed. */
+	url_of(url, true, "/status/404");
+	assert_int_equal(stream(h, url, &hs, 0, &r, &e), EV_OK);
+	assert_int_equal(r.status, 404);
+	assert_int_equal(hs.bytes, 0);
+	assert_int_equal(r.streamed, 0);
+	assert_true(r.body.len > 0);
+	ev_sha256_stream_cleanup(&hs.sha);
+
+	ev_http_response_cleanup(&r);
+	ev_http_free(h);
+}
+
 static void stall_times_out(void **state)
 {
 	(void)state;
@@ -661,6 +749,7 @@ int main(int argc, char **argv)
 	    cmocka_unit_test(connection_reuse),
 	    cmocka_unit_test(verification_refused),
 	    cmocka_unit_test(body_over_the_cap),
+	    cmocka_unit_test(body_streamed_to_a_sink),
 	    cmocka_unit_test(stall_times_out),
 	    cmocka_unit_test(broken_connections),
 	    cmocka_unit_test(plain_http_only_when_allowed),

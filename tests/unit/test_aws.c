@@ -80,6 +80,29 @@ static enum ev_err scripted_perform(struct ev_http *h,
 			copy(out->token, sizeof(out->token), v);
 	}
 	const struct reply *r = &s->replies[s->calls++];
+	/* A streamed answer: a failing reply with a body breaks off after
+	 * delivering part of it, as a reset connection does. */
+	if (req->sink && r->body && r->status >= 200 && r->status < 300) {
+		size_t n = strlen(r->body);
+		if (r->transport != EV_OK)
+			n /= 2;
+		assert_int_equal(req->sink->write(req->sink->arg, r->body, n),
+				 EV_OK);
+		if (r->transport != EV_OK)
+			return ev_error_set(err, r->transport,
+					    "scripted failure");
+		resp->status = r->status;
+		resp->streamed = n;
+		char hl[256];
+		for (size_t i = 0; i < 4 && r->headers[i][0]; i++) {
+			snprintf(hl, sizeof(hl), "%s: %s\r\n", r->headers[i][0],
+				 r->headers[i][1]);
+			assert_int_equal(
+			    ev_http_response_header_line(resp, hl, strlen(hl)),
+			    EV_OK);
+		}
+		return EV_OK;
+	}
 	if (r->transport != EV_OK)
 		return ev_error_set(err, r->transport, "scripted failure");
 	resp->status = r->status;
@@ -445,6 +468,68 @@ static void transient_network_error_is_retried(void **state)
 	ev_aws_free(aws);
 }
 
+struct collected {
+	char data[256];
+	size_t len;
+	int resets;
+};
+
+static void collected_reset(void *arg)
+{
+	struct collected *c = arg;
+	c->len = 0;
+	c->resets++;
+}
+
+static enum ev_err collected_write(void *arg, const void *data, size_t len)
+{
+	struct collected *c = arg;
+	if (len > sizeof(c->data) - c->len)
+		return EV_E_LIMIT;
+	memcpy(c->data + c->len, data, len);
+	c->len += len;
+	return EV_OK;
+}
+
+static void streamed_body_restarts_on_retry_and_is_hashed(void **state)
+{
+	(void)state;
+	static const char object[] = "0123456789abcdefghij";
+	static const struct reply replies[] = {
+	    {200, {{0}}, object, EV_E_NETWORK},
+	    {200, {{"x-amz-request-id", "rid-s"}}, object, EV_OK},
+	};
+	struct script s;
+	struct ev_aws *aws = client(&s, replies, N(replies));
+	struct collected got = {0};
+	struct ev_http_sink sink = {
+	    .reset = collected_reset, .write = collected_write, .arg = &got};
+	struct ev_aws_call call = {.service = EV_SVC_S3,
+				   .action = "GetObject",
+				   .region = "us-east-1",
+				   .bucket = "logs",
+				   .path = "/AWSLogs/x.json.gz",
+				   .sink = &sink};
+	struct ev_credentials c = creds();
+	struct ev_aws_response resp;
+	ev_aws_response_init(&resp);
+	struct ev_error err;
+	assert_int_equal(ev_aws_call(aws, &call, &c, &resp, &err), EV_OK);
+	assert_int_equal(s.calls, 2);
+	/* The half delivered by the broken attempt was forgotten. */
+	assert_int_equal(got.resets, 2);
+	assert_int_equal(got.len, strlen(object));
+	assert_memory_equal(got.data, object, got.len);
+	assert_int_equal(resp.http.streamed, strlen(object));
+	assert_int_equal(resp.http.body.len, 0);
+	char want[EV_SHA256_HEX_LEN + 1];
+	ev_sha256_hex(object, strlen(object), want);
+	assert_string_equal(resp.body_sha256, want);
+	assert_string_equal(resp.request_id, "rid-s");
+	ev_aws_response_cleanup(&resp);
+	ev_aws_free(aws);
+}
+
 static void malformed_success_body_is_an_error(void **state)
 {
 	(void)state;
@@ -728,6 +813,7 @@ int main(void)
 	    cmocka_unit_test(clock_skew_is_corrected_once),
 	    cmocka_unit_test(transient_network_error_is_retried),
 	    cmocka_unit_test(malformed_success_body_is_an_error),
+	    cmocka_unit_test(streamed_body_restarts_on_retry_and_is_hashed),
 	    cmocka_unit_test(iam_pagination_follows_marker),
 	    cmocka_unit_test(repeated_token_stops_pagination),
 	    cmocka_unit_test(json_pagination_sends_next_token),

@@ -604,7 +604,7 @@ static void key_table(void **state)
 	size_t n = 0;
 	while (ev_config_key_at(n, &section))
 		n++;
-	assert_int_equal(n, 35);
+	assert_int_equal(n, 37);
 	assert_null(ev_config_key_at(n, &section));
 	/* Keys are unique within their section. */
 	for (size_t i = 0; i < n; i++) {
