@@ -15,6 +15,7 @@
 #include "buf.h"
 #include "cli.h"
 #include "endpoint.h"
+#include "fileio.h"
 #include "probes.h"
 
 /* Bounds on a catalog (a configuration file, read as untrusted input). */
@@ -571,69 +572,6 @@ enum ev_err ev_catalog_parse(const char *name, const void *text, size_t len,
 	return catalog_new(n, copy, len, out, err);
 }
 
-/* Reads a regular file of at most limit bytes into a new heap block
- * (NUL-terminated). For the catalog (limit bytes) and nothing secret. */
-static enum ev_err read_small_file(const char *path, size_t limit, char **out,
-				   size_t *out_len, struct ev_error *err)
-{
-	char *data = NULL;
-	size_t len = 0;
-	enum ev_err rc = EV_OK;
-	*out = NULL;
-	/* O_NONBLOCK: a FIFO must not block the open before fstat refuses
-	 * it. */
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0) {
-		int e = errno;
-		return ev_error_set(err, e == ENOENT ? EV_E_NOT_FOUND : EV_E_IO,
-				    "%s: %s", path, strerror(e));
-	}
-	struct stat st;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		rc = ev_error_set(err, EV_E_IO, "%s: not a regular file", path);
-		goto out;
-	}
-	if ((uint64_t)st.st_size > limit) {
-		rc = ev_error_set(err, EV_E_LIMIT, "%s: larger than %zu bytes",
-				  path, limit);
-		goto out;
-	}
-	data = malloc(limit + 1);
-	if (!data) {
-		rc = ev_error_set(err, EV_E_NOMEM, "out of memory");
-		goto out;
-	}
-	/* The file may grow after fstat: read one byte past the limit to
-	 * notice. */
-	for (;;) {
-		ssize_t r = read(fd, data + len, limit + 1 - len);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			rc = ev_error_set(err, EV_E_IO, "%s: %s", path,
-					  strerror(errno));
-			goto out;
-		}
-		if (r == 0)
-			break;
-		len += (size_t)r;
-		if (len > limit) {
-			rc = ev_error_set(err, EV_E_LIMIT,
-					  "%s: larger than %zu bytes", path,
-					  limit);
-			goto out;
-		}
-	}
-	data[len] = '\0';
-	*out = data;
-	*out_len = len;
-	data = NULL;
-out:
-	free(data);
-	close(fd);
-	return rc;
-}
-
 enum ev_err ev_catalog_load(const char *path, struct ev_catalog **out,
 			    struct ev_error *err)
 {
@@ -641,9 +579,15 @@ enum ev_err ev_catalog_load(const char *path, struct ev_catalog **out,
 	if (!path)
 		return ev_catalog_parse("built-in", ev_catalog_builtin,
 					ev_catalog_builtin_len, out, err);
-	char *text = NULL;
-	size_t len = 0;
-	EV_TRY(read_small_file(path, CATALOG_MAX_BYTES, &text, &len, err));
+	struct ev_buf b;
+	ev_buf_init(&b, CATALOG_MAX_BYTES);
+	enum ev_err rc = ev_file_read(AT_FDCWD, path, false, &b, NULL, err);
+	size_t len = b.len;
+	char *text = rc == EV_OK ? ev_buf_take(&b) : NULL;
+	ev_buf_cleanup(&b);
+	if (rc != EV_OK)
+		return rc;
+	EV_ENSURE_E(err, text, EV_E_NOMEM, "out of memory");
 	return catalog_new(path, text, len, out, err);
 }
 

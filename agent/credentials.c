@@ -21,6 +21,7 @@
 #include "bounds.h"
 #include "buf.h"
 #include "config.h"
+#include "fileio.h"
 #include "http.h"
 #include "profile.h"
 #include "sts.h"
@@ -172,37 +173,16 @@ static enum ev_err read_token_file(const char *what, const char *path,
 				   char **out, struct ev_error *err)
 {
 	*out = NULL;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	EV_ENSURE_E(err, fd >= 0, EV_E_IO, "%s %s: cannot open: %s", what, path,
-		    strerror(errno));
-	enum ev_err rc = EV_OK;
 	struct ev_buf b;
 	ev_buf_init_secret(&b, EV_LIMIT_TOKEN_FILE);
-	char chunk[1024];
-	struct stat st;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		rc = ev_error_set(err, EV_E_IO, "%s %s: not a regular file",
-				  what, path);
+	enum ev_err rc = ev_file_read(AT_FDCWD, path, false, &b, NULL, err);
+	if (rc != EV_OK) {
+		/* A configured file that is missing is a local failure, not
+		 * an AWS resource that does not exist. */
+		if (rc == EV_E_NOT_FOUND)
+			rc = err->code = EV_E_IO;
+		ev_error_prefix(err, "%s ", what);
 		goto out;
-	}
-	for (;;) {
-		ssize_t n = read(fd, chunk, sizeof(chunk));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			rc =
-			    ev_error_set(err, EV_E_IO, "%s %s: cannot read: %s",
-					 what, path, strerror(errno));
-			goto out;
-		}
-		if (n == 0)
-			break;
-		rc = ev_buf_append(&b, chunk, (size_t)n);
-		if (rc != EV_OK) {
-			ev_error_set(err, rc, "%s %s: larger than %u bytes",
-				     what, path, EV_LIMIT_TOKEN_FILE);
-			goto out;
-		}
 	}
 	size_t start = 0, end = b.len;
 	while (start < end && strchr(" \t\r\n", b.data[start]))
@@ -223,9 +203,7 @@ static enum ev_err read_token_file(const char *what, const char *path,
 	if (!*out)
 		rc = ev_error_set(err, EV_E_NOMEM, "out of memory");
 out:
-	OPENSSL_cleanse(chunk, sizeof(chunk));
 	ev_buf_cleanup(&b);
-	close(fd);
 	return rc;
 }
 

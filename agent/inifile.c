@@ -16,6 +16,7 @@
 
 #include "bounds.h"
 #include "buf.h"
+#include "fileio.h"
 
 /* Longest line handed to inih: a session token (EV_LIMIT_SECRET) with its
  * key and room to spare. Longer lines fail with EV_E_LIMIT rather than
@@ -319,68 +320,6 @@ enum ev_err ev_ini_parse_buffer(const char *name, const char *data, size_t len,
 	return r.rc;
 }
 
-/* Reads the whole file, refusing anything but a regular file of at most
- * limit bytes. The buffer is secret: credentials files hold keys. */
-static enum ev_err read_file(const char *path, size_t limit, struct ev_buf *out,
-			     struct ev_error *err)
-{
-	/* O_NONBLOCK: opening a FIFO must not wait for a writer before the
-	 * type check below refuses it. */
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0) {
-		int e = errno;
-		if (e == ENOENT || e == ENOTDIR)
-			return ev_error_set(err, EV_E_NOT_FOUND,
-					    "%s: no such file", path);
-		return ev_error_set(err, EV_E_IO, "%s: cannot open: %s", path,
-				    strerror(e));
-	}
-	enum ev_err rc = EV_OK;
-	char chunk[4096];
-	struct stat st;
-	if (fstat(fd, &st) != 0) {
-		rc = ev_error_set(err, EV_E_IO, "%s: cannot stat: %s", path,
-				  strerror(errno));
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		rc = ev_error_set(err, EV_E_IO, "%s: not a regular file", path);
-		goto out;
-	}
-	if (st.st_size < 0 || (unsigned long long)st.st_size > limit) {
-		rc = ev_error_set(err, EV_E_LIMIT, "%s: larger than %zu bytes",
-				  path, limit);
-		goto out;
-	}
-	for (;;) {
-		ssize_t n = read(fd, chunk, sizeof(chunk));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			rc = ev_error_set(err, EV_E_IO, "%s: cannot read: %s",
-					  path, strerror(errno));
-			break;
-		}
-		if (n == 0)
-			break;
-		/* The file may have grown since fstat. */
-		rc = ev_buf_append(out, chunk, (size_t)n);
-		if (rc == EV_E_LIMIT) {
-			ev_error_set(err, rc, "%s: larger than %zu bytes", path,
-				     limit);
-			break;
-		}
-		if (rc != EV_OK) {
-			ev_error_set(err, rc, "%s: out of memory", path);
-			break;
-		}
-	}
-out:
-	OPENSSL_cleanse(chunk, sizeof(chunk));
-	close(fd);
-	return rc;
-}
-
 enum ev_err ev_ini_parse_file(const char *path, size_t limit, ev_ini_fn fn,
 			      void *ctx, struct ev_error *err)
 {
@@ -388,7 +327,7 @@ enum ev_err ev_ini_parse_file(const char *path, size_t limit, ev_ini_fn fn,
 		limit = EV_LIMIT_INI_FILE;
 	struct ev_buf data;
 	ev_buf_init_secret(&data, limit);
-	enum ev_err rc = read_file(path, limit, &data, err);
+	enum ev_err rc = ev_file_read(AT_FDCWD, path, false, &data, NULL, err);
 	if (rc == EV_OK)
 		rc = ev_ini_parse_buffer(path, data.data ? data.data : "",
 					 data.len, fn, ctx, err);

@@ -17,6 +17,7 @@
 #include <openssl/pem.h>
 
 #include "digest.h"
+#include "fileio.h"
 #include "log.h"
 
 struct ev_key {
@@ -100,47 +101,15 @@ const char *ev_keys_fingerprint(const struct ev_key *k)
 static enum ev_err read_key_file(const char *path, struct ev_buf *b,
 				 bool private_key, struct ev_error *err)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0) {
-		int e = errno;
-		return ev_error_set(err, e == ENOENT ? EV_E_NOT_FOUND : EV_E_IO,
-				    "%s: %s", path, strerror(e));
-	}
-	enum ev_err rc = EV_OK;
-	struct stat st;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		rc = ev_error_set(err, EV_E_IO, "%s: not a regular file", path);
-		goto out;
-	}
+	mode_t mode = 0;
+	EV_TRY(ev_file_read(AT_FDCWD, path, false, b, &mode, err));
 	/* Kubernetes secret volumes default to 0644, so a readable key is
 	 * accepted, but the operator hears about it. */
-	if (private_key && (st.st_mode & 0077))
+	if (private_key && (mode & 0077))
 		ev_log_warn("signing key %s is readable by others (mode %04o); "
 			    "chmod 600 it",
-			    path, (unsigned)(st.st_mode & 07777));
-	for (;;) {
-		char chunk[1024];
-		ssize_t n = read(fd, chunk, sizeof(chunk));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			rc = ev_error_set(err, EV_E_IO, "%s: %s", path,
-					  strerror(errno));
-			break;
-		}
-		if (n == 0)
-			break;
-		rc = ev_buf_append(b, chunk, (size_t)n);
-		OPENSSL_cleanse(chunk, sizeof(chunk));
-		if (rc != EV_OK) {
-			ev_error_set(err, rc, "%s: larger than %u bytes", path,
-				     (unsigned)EV_KEYS_PEM_MAX);
-			break;
-		}
-	}
-out:
-	close(fd);
-	return rc;
+			    path, (unsigned)(mode & 07777));
+	return EV_OK;
 }
 
 /* A public-only copy of an Ed25519 key (the private one is freed), so a
